@@ -1,0 +1,65 @@
+import type { Reason } from "./errors.ts";
+
+/** The distinguished-name attributes a label can be made from, in label order. */
+export const DN_FIELDS = ["C", "ST", "L", "O", "OU", "CN"] as const;
+export type DnField = typeof DN_FIELDS[number];
+
+/** A distinguished name reduced to what labels need: the value upstream picks for each field. */
+export type DistinguishedName = Partial<Record<DnField, string>>;
+
+/** What is kept of a parsed certificate: everything the metrics need, nothing else. */
+export interface Certificate {
+  /** SHA-256 of the DER encoding, lowercase hex. */
+  readonly fingerprint: string;
+  /** Serial number in decimal, as upstream renders `big.Int.String()`. */
+  readonly serial: string;
+  /** Validity bounds in seconds since the epoch. */
+  readonly notBefore: number;
+  readonly notAfter: number;
+  readonly subject: DistinguishedName;
+  readonly issuer: DistinguishedName;
+}
+
+/** One entry of a bundle: a certificate, or the error that stood where one was expected. */
+export type Item =
+  | { readonly kind: "cert"; readonly cert: Certificate; readonly index: number }
+  | { readonly kind: "error"; readonly reason: Reason; readonly message: string; readonly index: number };
+
+/** Where a bundle came from; its fields become the location labels of every series. */
+export interface Location {
+  /** Path of the file, for file and kubeconfig sources. */
+  readonly filepath?: string;
+  /** `cluster` or `user` for kubeconfig-embedded certificates. */
+  readonly embeddedKind?: string;
+  /** Name of the kubeconfig cluster or user. */
+  readonly embeddedKey?: string;
+  readonly secretNamespace?: string;
+  readonly secretName?: string;
+  readonly secretKey?: string;
+  readonly configmapNamespace?: string;
+  readonly configmapName?: string;
+  readonly configmapKey?: string;
+  readonly cabundleResourceKind?: string;
+  readonly cabundleResourceName?: string;
+  readonly cabundleEntry?: string;
+  /** Object labels to expose, already sanitised into label names (`secret_label_x`). */
+  readonly extraLabels?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The certificates parsed from one file, one kubeconfig entry or one object key,
+ * plus the errors met while parsing it. Bundles are immutable: a source replaces
+ * a bundle as a whole.
+ */
+export interface Bundle {
+  /** Unique key within its source: a path, `ns/name/key`, ... */
+  readonly ref: string;
+  readonly location: Location;
+  readonly items: readonly Item[];
+}
+
+/** Identifies a source in metrics: `x509_source_*{source_kind, source_name}`. */
+export interface SourceId {
+  readonly kind: string;
+  readonly name: string;
+}

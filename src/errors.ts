@@ -1,0 +1,65 @@
+/**
+ * Stable error reason codes. They are label values of
+ * `x509_source_errors_total{reason}` and appear in log lines, so users route
+ * alerts on them: never rename one, only add.
+ */
+export const REASONS = [
+  "bad_pem",
+  "bad_der",
+  "no_certificate_found",
+  "read_failed",
+  "permission_denied",
+  "not_found",
+  "decode_failed",
+  "broken_symlink",
+  "out_of_scope_symlink",
+  "walk_error",
+] as const;
+
+/** Reasons the Kubernetes-backed sources add on top of {@link REASONS}. */
+export const KUBE_REASONS = ["rate_limited", "http_401", "http_403", "http_5xx"] as const;
+
+/** Reasons added by keystore and CRL parsing. */
+export const KEYSTORE_REASONS = ["bad_passphrase", "bad_pkcs12", "bad_jks", "bad_crl"] as const;
+
+export type Reason =
+  | typeof REASONS[number]
+  | typeof KUBE_REASONS[number]
+  | typeof KEYSTORE_REASONS[number];
+
+/** An error that knows which stable reason code it maps to. */
+export class SourceError extends Error {
+  readonly reason: Reason;
+  constructor(reason: Reason, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "SourceError";
+    this.reason = reason;
+  }
+}
+
+/** A configuration problem, located in the file that caused it. */
+export class ConfigError extends Error {
+  readonly file: string;
+  readonly line: number | undefined;
+  readonly column: number | undefined;
+  readonly path: string;
+  constructor(
+    message: string,
+    where: { file: string; path: string; line?: number | undefined; column?: number | undefined },
+  ) {
+    const at = where.line !== undefined ? `${where.file}:${where.line}:${where.column ?? 1}` : where.file;
+    super(`${at}: ${where.path ? `${where.path}: ` : ""}${message}`);
+    this.name = "ConfigError";
+    this.file = where.file;
+    this.line = where.line;
+    this.column = where.column;
+    this.path = where.path;
+  }
+}
+
+/** Maps a Deno filesystem error onto a reason code. */
+export function reasonForFsError(err: unknown): Reason {
+  if (err instanceof Deno.errors.NotFound) return "not_found";
+  if (err instanceof Deno.errors.PermissionDenied) return "permission_denied";
+  return "read_failed";
+}
