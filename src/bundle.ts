@@ -23,7 +23,12 @@ export interface Certificate {
 /** One entry of a bundle: a certificate, or the error that stood where one was expected. */
 export type Item =
   | { readonly kind: "cert"; readonly cert: Certificate; readonly index: number }
-  | { readonly kind: "error"; readonly reason: Reason; readonly message: string; readonly index: number };
+  | {
+    readonly kind: "error";
+    readonly reason: Reason;
+    readonly message: string;
+    readonly index: number;
+  };
 
 /** Where a bundle came from; its fields become the location labels of every series. */
 export interface Location {

@@ -47,7 +47,9 @@ export class ConfigError extends Error {
     message: string,
     where: { file: string; path: string; line?: number | undefined; column?: number | undefined },
   ) {
-    const at = where.line !== undefined ? `${where.file}:${where.line}:${where.column ?? 1}` : where.file;
+    const at = where.line !== undefined
+      ? `${where.file}:${where.line}:${where.column ?? 1}`
+      : where.file;
     super(`${at}: ${where.path ? `${where.path}: ` : ""}${message}`);
     this.name = "ConfigError";
     this.file = where.file;

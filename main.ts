@@ -1,0 +1,100 @@
+/**
+ * Command-line entry point: parse flags, load the configuration, start the
+ * exporter, stop cleanly on SIGTERM/SIGINT. Everything else lives in src/.
+ */
+import { startExporter } from "./src/app.ts";
+import { BUILD_INFO, formatBuildInfo } from "./src/build_info.ts";
+import { ConfigErrors } from "./src/config/decode.ts";
+import { applyFlags, FlagError, hasSourceFlags, parseFlags, USAGE } from "./src/config/flags.ts";
+import {
+  findConfigFile,
+  loadConfigFile,
+  type LoadedConfig,
+  loadEmbeddedDefault,
+  parseConfig,
+} from "./src/config/load.ts";
+import { Logger } from "./src/log.ts";
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function resolveConfig(configPath: string | undefined, sourceFlags: boolean, logger: Logger) {
+  if (configPath) return await loadConfigFile(configPath);
+  const found = await findConfigFile((name) => Deno.env.get(name));
+  if (found) return await loadConfigFile(found);
+  if (sourceFlags) return parseConfig("{}", "command-line flags", Deno.cwd());
+  const embedded = await loadEmbeddedDefault(exists);
+  if (embedded.chosen.length === 0) {
+    logger.warn(
+      "No configuration given and none of the standard certificate locations exists on this host",
+    );
+  } else {
+    logger.info("No configuration given: watching the standard locations found on this host", {
+      paths: embedded.chosen,
+    });
+  }
+  return embedded;
+}
+
+async function main(args: string[]): Promise<number> {
+  const logger = new Logger();
+  let flags;
+  try {
+    flags = parseFlags(args);
+  } catch (err) {
+    if (!(err instanceof FlagError)) throw err;
+    console.error(`${err.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (flags.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (flags.version) {
+    console.log(formatBuildInfo(BUILD_INFO));
+    return 0;
+  }
+  let loaded: LoadedConfig;
+  try {
+    loaded = await resolveConfig(flags.configPath, hasSourceFlags(flags), logger);
+    applyFlags(loaded.config, flags);
+  } catch (err) {
+    if (!(err instanceof ConfigErrors)) throw err;
+    console.error(`Invalid configuration:\n${err.message}`);
+    return 1;
+  }
+  logger.level = loaded.config.log.level;
+  logger.format = loaded.config.log.format;
+  for (const w of [...flags.warnings, ...loaded.warnings]) logger.warn(w);
+  if (flags.check) {
+    console.log(`Configuration OK: ${loaded.origin} (${loaded.config.sources.length} source(s))`);
+    return 0;
+  }
+  if (loaded.config.sources.length === 0) {
+    logger.warn("No source configured: only the exporter's own metrics will be served");
+  }
+
+  const controller = new AbortController();
+  const stop = (signal: string) => {
+    logger.info("Shutting down", { signal });
+    controller.abort();
+  };
+  const signals: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT", "SIGBREAK"]
+    : ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, () => stop(s));
+  const app = await startExporter(loaded, { logger, signal: controller.signal, build: BUILD_INFO });
+  await app.finished;
+  logger.info("Stopped");
+  return 0;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

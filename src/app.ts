@@ -1,0 +1,163 @@
+import type { Config } from "./config/schema.ts";
+import type { LoadedConfig } from "./config/load.ts";
+import type { Logger } from "./log.ts";
+import { CertMetrics } from "./metrics/cert_metrics.ts";
+import { Exposition } from "./metrics/exposition.ts";
+import { LabelSchema, sanitizeLabelName } from "./metrics/labels.ts";
+import { type BuildLabels, SelfMetrics } from "./metrics/self_metrics.ts";
+import { CertificateCache } from "./parse/cert_cache.ts";
+import { serve, type Server } from "./server/listen.ts";
+import { createHandler, createProbeHandler } from "./server/routes.ts";
+import { loadWebConfig } from "./server/web_config.ts";
+import { FileSource } from "./sources/file.ts";
+import { KubeconfigSource } from "./sources/kubeconfig.ts";
+import type { Source } from "./sources/source.ts";
+import { Store } from "./store.ts";
+
+export interface App {
+  readonly store: Store;
+  readonly server: Server;
+  readonly probeServer: Server | undefined;
+  /** Resolves once every source and listener has stopped. */
+  readonly finished: Promise<void>;
+}
+
+/** Splits a Go-style listen address (`:9793`, `127.0.0.1:0`, `[::1]:9793`). */
+export function parseListen(address: string): { hostname: string; port: number } {
+  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(address);
+  if (!m) throw new Error(`Invalid listen address "${address}": expected HOST:PORT or :PORT`);
+  const host = m[1] ?? m[2] ?? "";
+  return { hostname: host === "" ? "0.0.0.0" : host, port: Number(m[3]) };
+}
+
+/** The `secret_label_*` / `configmap_label_*` columns the configured sources may fill. */
+export function extraLabelNames(config: Config): string[] {
+  const names = new Set<string>();
+  for (const s of config.sources) {
+    if (s.kind !== "kubernetes") continue;
+    for (const l of s.secrets?.exposeLabels ?? []) {
+      names.add(`secret_label_${sanitizeLabelName(l)}`);
+    }
+    for (const l of s.configMaps?.exposeLabels ?? []) {
+      names.add(`configmap_label_${sanitizeLabelName(l)}`);
+    }
+  }
+  return [...names];
+}
+
+/** Builds every piece from the configuration, starts the sources and the listeners. */
+export async function startExporter(
+  loaded: LoadedConfig,
+  options: { logger: Logger; signal: AbortSignal; build: BuildLabels },
+): Promise<App> {
+  const { config } = loaded;
+  const { logger, signal } = options;
+  const store = new Store();
+  const cache = new CertificateCache();
+  const self = new SelfMetrics(options.build, {
+    exposeDiagnostics: config.metrics.exposeDiagnostics,
+  });
+  const onPanic = (component: string, err: unknown) => {
+    self.panics.inc({ component });
+    logger.error("Recovered from an unexpected error", { component, error: err });
+  };
+  const onParse = self.parseDuration
+    ? (format: string, seconds: number) => self.parseDuration!.observe({ format }, seconds)
+    : undefined;
+  const m = config.metrics;
+  const certs = new CertMetrics(
+    new LabelSchema({
+      subjectFields: m.exposeSubjectFields,
+      issuerFields: m.exposeIssuerFields,
+      trimPathComponents: m.trimPathComponents,
+      extraLabelNames: extraLabelNames(config),
+    }),
+    {
+      exposeRelative: m.exposeRelative,
+      exposePerCertError: m.exposePerCertError,
+      exposeExpired: m.exposeExpired,
+      exposeNotBefore: m.exposeNotBefore,
+      collision: m.collisionDiscriminator,
+      discriminatorLength: m.collisionDiscriminatorLength,
+    },
+  );
+  const exposition = new Exposition(store, certs, self);
+  const sources: Source[] = [];
+  for (const s of config.sources) {
+    const slog = logger.with({ source_kind: s.kind, source_name: s.name });
+    const common = {
+      name: s.name,
+      cache,
+      sink: store,
+      logger: slog,
+      onPanic,
+      skipUnchanged: config.cache.filePoll.skipUnchanged,
+    };
+    if (s.kind === "file") {
+      sources.push(
+        new FileSource({
+          ...common,
+          paths: s.paths,
+          excludePaths: s.excludePaths,
+          followSymlinks: s.followSymlinks,
+          followSymlinkDirs: s.followSymlinkDirs,
+          pathMappings: s.pathMappings,
+          formats: s.formats,
+          refreshInterval: s.refreshInterval ?? config.cache.filePoll.interval,
+          ...(onParse ? { onParse } : {}),
+        }),
+      );
+    } else if (s.kind === "kubeconfig") {
+      sources.push(
+        new KubeconfigSource({
+          ...common,
+          paths: s.paths,
+          refreshInterval: s.refreshInterval ?? config.cache.filePoll.interval,
+        }),
+      );
+    } else {
+      throw new Error(`Source kind "${s.kind}" is not available in this build`);
+    }
+  }
+
+  const startedAt = Date.now();
+  const webConfig = config.server.webConfigFile
+    ? await loadWebConfig(config.server.webConfigFile)
+    : undefined;
+  for (const w of webConfig?.warnings ?? []) logger.warn(w);
+  const handler = createHandler({
+    store,
+    exposition,
+    logger,
+    enableStats: config.web.enableStats,
+    onPanic,
+    statusInfo: () => ({
+      ...options.build,
+      configOrigin: loaded.origin,
+      startedAt,
+      lastScrapeSeconds: exposition.lastDuration,
+    }),
+  });
+  const server = await serve(handler, {
+    ...parseListen(config.server.listen),
+    webConfig,
+    signal,
+    onError: (err) => onPanic("server", err),
+  });
+  logger.info("Listening", {
+    address: `${server.scheme}://${server.addr.hostname}:${server.addr.port}`,
+  });
+  let probeServer: Server | undefined;
+  if (config.server.probeListen) {
+    probeServer = await serve(createProbeHandler(store), {
+      ...parseListen(config.server.probeListen),
+      signal,
+    });
+    logger.info("Probe listener", {
+      address: `http://${probeServer.addr.hostname}:${probeServer.addr.port}`,
+    });
+  }
+  const running = sources.map((s) => s.run(signal));
+  const finished = Promise.all([...running, server.finished, probeServer?.finished]).then(() => {});
+  return { store, server, probeServer, finished };
+}

@@ -1,0 +1,65 @@
+/**
+ * What `--version` prints and `x509_exporter_build_info` exports: the version
+ * from deno.json, the git revision baked in by scripts/compile.ts (or read from
+ * .git when running from a checkout), and the Deno runtime's version.
+ */
+import denoJson from "../deno.json" with { type: "json" };
+import { BUILD_REVISION } from "./_build_revision.ts";
+
+export interface BuildInfo {
+  version: string;
+  revision: string;
+  denoVersion: string;
+}
+
+/**
+ * The commit a checkout is at, from `.git` files alone (no subprocess, so no
+ * --allow-run): HEAD, a loose ref or packed-refs. "unknown" when there is no
+ * readable repository, including when read permission was not granted.
+ */
+export function readGitRevision(repoDir: URL): string {
+  try {
+    let gitDir = new URL(".git/", repoDir);
+    if (Deno.permissions.querySync({ name: "read", path: gitDir }).state !== "granted") {
+      return "unknown";
+    }
+    if (Deno.statSync(gitDir).isFile) {
+      // A worktree or submodule: `.git` is a file that says where the repository is.
+      const pointer = Deno.readTextFileSync(gitDir).match(/^gitdir: (.+)$/m)?.[1]?.trim();
+      if (!pointer) return "unknown";
+      gitDir = new URL(pointer.replace(/\/?$/, "/"), repoDir);
+    }
+    const head = Deno.readTextFileSync(new URL("HEAD", gitDir)).trim();
+    const ref = head.match(/^ref: (.+)$/)?.[1];
+    if (!ref) return isCommit(head) ? head : "unknown";
+    try {
+      const loose = Deno.readTextFileSync(new URL(ref, gitDir)).trim();
+      if (isCommit(loose)) return loose;
+    } catch {
+      // Not a loose ref: look in packed-refs below.
+    }
+    const packed = Deno.readTextFileSync(new URL("packed-refs", gitDir));
+    for (const line of packed.split("\n")) {
+      const [commit, name] = line.trim().split(" ");
+      if (name === ref && commit && isCommit(commit)) return commit;
+    }
+  } catch {
+    // No repository here, or it is unreadable.
+  }
+  return "unknown";
+}
+
+function isCommit(text: string): boolean {
+  return /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(text);
+}
+
+/** One line for `--version`. */
+export function formatBuildInfo(info: BuildInfo): string {
+  return `x509-certificate-exporter ${info.version} (revision ${info.revision}, deno ${info.denoVersion})`;
+}
+
+export const BUILD_INFO: Readonly<BuildInfo> = Object.freeze({
+  version: denoJson.version,
+  revision: BUILD_REVISION ?? readGitRevision(new URL("../", import.meta.url)),
+  denoVersion: Deno.version.deno,
+});

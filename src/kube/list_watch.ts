@@ -1,0 +1,292 @@
+/**
+ * LIST then WATCH one collection, forever: the reflector every Kubernetes-backed
+ * source shares. A paginated LIST hands pages to the caller one at a time (memory
+ * bounded by one page); the WATCH resumes from the last seen resourceVersion after a
+ * drop or timeout, and only a 410 Gone forces a new LIST.
+ */
+import { Backoff, type BackoffOptions } from "./backoff.ts";
+import type { KubeClient } from "./client.ts";
+import { type Clock, sleep, systemClock } from "./clock.ts";
+import {
+  KubeHttpError,
+  type KubeReason,
+  reasonForStatus,
+  type TransportReason,
+} from "./http_error.ts";
+import { IdleTimeoutError, readNdjson } from "./ndjson.ts";
+import { collectionPath, type KubeObject, objectKey, type ResourceRef } from "./resource.ts";
+
+export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";
+/** Why a new LIST was needed. */
+export type ResyncReason = "watch_expired" | "continue_expired";
+
+/** What the caller is told. Handlers may be async: the next step waits for them. */
+export interface ListWatchHandlers<T extends KubeObject> {
+  /** A LIST begins: what follows until `onListDone` is the whole collection. */
+  onListStart?(): void | Promise<void>;
+  /** One page of the LIST; the array is not kept after the handler returns. */
+  onPage(objects: T[]): void | Promise<void>;
+  /** The LIST is complete: objects whose key is not in `seenKeys` no longer exist. */
+  onListDone(resourceVersion: string, seenKeys: ReadonlySet<string>): void | Promise<void>;
+  onEvent(type: WatchEventType, object: T): void | Promise<void>;
+  /** The watch could not resume and a new LIST starts (`x509_kube_watch_resyncs_total`). */
+  onResync?(reason: ResyncReason): void;
+  /** The API server answered with an error status that maps to a stable reason. */
+  onError?(reason: KubeReason, err: KubeHttpError): void;
+  /** A step of the cycle failed, whatever the cause. */
+  onTransportError?(reason: TransportReason, err: unknown): void;
+  /** A request completed (LIST page) or its stream opened (WATCH). */
+  onRequest?(verb: "list" | "watch", resource: string, seconds: number): void;
+}
+
+export interface ListWatchOptions<T extends KubeObject> {
+  resource: ResourceRef;
+  /** Restrict to one namespace; all namespaces when absent. */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Objects per LIST page, clamped to 1..1000. @default 50 */
+  pageSize?: number;
+  /** Server-side `timeoutSeconds` of each WATCH; the watch then resumes. @default 300 */
+  watchTimeoutSeconds?: number;
+  /** A WATCH silent (not even a bookmark) for this long is presumed dead and resumed. @default 90000 */
+  idleTimeoutMs?: number;
+  /** Limit on one LIST page request, body included. @default 60000 */
+  requestTimeoutMs?: number;
+  backoff?: BackoffOptions;
+  clock?: Clock;
+  handlers: ListWatchHandlers<T>;
+}
+
+/** A continue token expired mid-LIST: the LIST must start over. */
+class ContinueExpired extends Error {}
+
+/** How one WATCH ended: where to resume from (undefined: re-LIST) and how long to wait. */
+interface WatchOutcome {
+  rv: string | undefined;
+  waitMs: number;
+}
+
+export class ListWatch<T extends KubeObject = KubeObject> {
+  readonly #client: KubeClient;
+  readonly #opts: ListWatchOptions<T>;
+  readonly #h: ListWatchHandlers<T>;
+  readonly #clock: Clock;
+  readonly #backoff: Backoff;
+  readonly #path: string;
+  readonly #pageSize: number;
+  #abort = new AbortController();
+  #running: Promise<void> | undefined;
+  #rv: string | undefined;
+
+  constructor(client: KubeClient, opts: ListWatchOptions<T>) {
+    this.#client = client;
+    this.#opts = opts;
+    this.#h = opts.handlers;
+    this.#clock = opts.clock ?? systemClock;
+    this.#backoff = new Backoff(opts.backoff);
+    this.#path = collectionPath(opts.resource, opts.namespace);
+    this.#pageSize = Math.min(1000, Math.max(1, Math.floor(opts.pageSize ?? 50)));
+  }
+
+  /** The resourceVersion the next WATCH would resume from. */
+  get resourceVersion(): string | undefined {
+    return this.#rv;
+  }
+
+  /** Starts the LIST+WATCH loop in the background; a second call is a no-op. */
+  start(): void {
+    if (this.#running) return;
+    this.#abort = new AbortController();
+    this.#running = this.#run(this.#abort.signal);
+  }
+
+  /** Stops the loop, aborting any request in flight, and waits until it has ended. */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    await this.#running;
+    this.#running = undefined;
+  }
+
+  #selectors(): Record<string, string> {
+    const p: Record<string, string> = {};
+    if (this.#opts.labelSelector) p.labelSelector = this.#opts.labelSelector;
+    if (this.#opts.fieldSelector) p.fieldSelector = this.#opts.fieldSelector;
+    return p;
+  }
+
+  #report(reason: TransportReason, err: unknown): void {
+    this.#h.onTransportError?.(reason, err);
+    if (err instanceof KubeHttpError) {
+      const r = reasonForStatus(err.status);
+      if (r) this.#h.onError?.(r, err);
+    }
+  }
+
+  /** How long to wait after `err`: what the server asked for, else the backoff. */
+  #delay(err: unknown): number {
+    if (err instanceof KubeHttpError && err.retryAfterSeconds !== undefined) {
+      this.#backoff.next();
+      return err.retryAfterSeconds * 1000;
+    }
+    return this.#backoff.next();
+  }
+
+  async #run(signal: AbortSignal): Promise<void> {
+    let expiredInARow = 0;
+    while (!signal.aborted) {
+      let waitMs = 0;
+      if (this.#rv === undefined) {
+        try {
+          this.#rv = await this.#list(signal);
+          expiredInARow = 0;
+        } catch (err) {
+          if (signal.aborted) break;
+          if (err instanceof ContinueExpired) {
+            this.#h.onResync?.("continue_expired");
+            // Relist at once, but never spin if every token expires immediately.
+            if (expiredInARow++ > 0) waitMs = this.#backoff.next();
+          } else {
+            this.#report("list_failed", err);
+            waitMs = this.#delay(err);
+          }
+        }
+      } else {
+        const outcome = await this.#watch(this.#rv, signal);
+        this.#rv = outcome.rv;
+        waitMs = outcome.waitMs;
+      }
+      await sleep(this.#clock, waitMs, signal);
+    }
+  }
+
+  /** One complete paginated LIST; a failed page is retried with the same continue token. */
+  async #list(signal: AbortSignal): Promise<string> {
+    await this.#h.onListStart?.();
+    const seen = new Set<string>();
+    let token: string | undefined;
+    let rv = "";
+    do {
+      const page = await this.#pageWithRetry(token, signal);
+      const items = (page.items ?? []) as T[];
+      for (const o of items) seen.add(objectKey(o));
+      await this.#h.onPage(items);
+      token = page.metadata?.continue || undefined;
+      rv = page.metadata?.resourceVersion ?? rv;
+    } while (token !== undefined);
+    this.#backoff.reset();
+    await this.#h.onListDone(rv, seen);
+    return rv;
+  }
+
+  async #pageWithRetry(
+    token: string | undefined,
+    signal: AbortSignal,
+  ): Promise<{ items?: unknown[]; metadata?: { continue?: string; resourceVersion?: string } }> {
+    while (true) {
+      try {
+        return await this.#page(token, signal);
+      } catch (err) {
+        if (signal.aborted) throw err;
+        if (err instanceof KubeHttpError && err.expired && token !== undefined) {
+          throw new ContinueExpired(err.message, { cause: err });
+        }
+        this.#report("list_failed", err);
+        await sleep(this.#clock, this.#delay(err), signal);
+        signal.throwIfAborted();
+      }
+    }
+  }
+
+  async #page(token: string | undefined, signal: AbortSignal) {
+    const params: Record<string, string> = { limit: String(this.#pageSize), ...this.#selectors() };
+    if (token) params.continue = token;
+    const ac = new AbortController();
+    const onAbort = () => ac.abort(signal.reason);
+    signal.addEventListener("abort", onAbort);
+    const timeoutMs = this.#opts.requestTimeoutMs ?? 60_000;
+    const cancel = this.#clock.schedule(
+      timeoutMs,
+      () => ac.abort(new Error(`LIST timed out after ${timeoutMs} ms`)),
+    );
+    const started = performance.now();
+    try {
+      const res = await this.#client.get(this.#path, params, ac.signal);
+      const body = await res.json();
+      this.#h.onRequest?.("list", this.#opts.resource.plural, (performance.now() - started) / 1000);
+      return body;
+    } finally {
+      cancel();
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** One WATCH from `rv` until it ends; never throws. */
+  async #watch(rv: string, signal: AbortSignal): Promise<WatchOutcome> {
+    const params: Record<string, string> = {
+      watch: "1",
+      resourceVersion: rv,
+      allowWatchBookmarks: "true",
+      timeoutSeconds: String(this.#opts.watchTimeoutSeconds ?? 300),
+      ...this.#selectors(),
+    };
+    const started = performance.now();
+    let res: Response;
+    try {
+      res = await this.#client.get(this.#path, params, signal);
+      this.#h.onRequest?.(
+        "watch",
+        this.#opts.resource.plural,
+        (performance.now() - started) / 1000,
+      );
+    } catch (err) {
+      if (signal.aborted) return { rv, waitMs: 0 };
+      if (err instanceof KubeHttpError && err.expired) return this.#resync();
+      this.#report("watch_start_failed", err);
+      return { rv, waitMs: this.#delay(err) };
+    }
+    let progressed = false;
+    try {
+      const idleMs = this.#opts.idleTimeoutMs ?? 90_000;
+      for await (const raw of readNdjson(res.body!, { idleMs, clock: this.#clock })) {
+        progressed = true;
+        const ev = raw as { type?: string; object?: Record<string, unknown> };
+        const obj = ev.object as T | undefined;
+        if (ev.type === "ERROR") {
+          const st = (ev.object ?? {}) as { code?: number; reason?: string; message?: string };
+          const err = new KubeHttpError(
+            st.code ?? 500,
+            st.reason ?? "",
+            st.message ?? "watch ERROR event",
+          );
+          if (err.expired) return this.#resync();
+          this.#report("watch_error_event", err);
+          return { rv, waitMs: this.#delay(err) };
+        }
+        if (ev.type === "ADDED" || ev.type === "MODIFIED" || ev.type === "DELETED") {
+          if (obj) await this.#h.onEvent(ev.type, obj);
+        }
+        // Bookmarks and events alike move the resume point forward.
+        rv = obj?.metadata?.resourceVersion ?? rv;
+        this.#rv = rv;
+      }
+    } catch (err) {
+      if (signal.aborted) return { rv, waitMs: 0 };
+      this.#report(
+        "watch_flapped",
+        err instanceof IdleTimeoutError ? err : new Error("Watch stream broke", { cause: err }),
+      );
+      if (!progressed) return { rv, waitMs: this.#backoff.next() };
+    }
+    // A watch that delivered something worked: resume at once. One that ended without a
+    // byte may be a server closing every watch straight away, so that one backs off.
+    if (!progressed) return { rv, waitMs: this.#backoff.next() };
+    this.#backoff.reset();
+    return { rv, waitMs: 0 };
+  }
+
+  #resync(): WatchOutcome {
+    this.#h.onResync?.("watch_expired");
+    return { rv: undefined, waitMs: 0 };
+  }
+}

@@ -1,0 +1,20 @@
+export { Backoff, type BackoffOptions } from "./backoff.ts";
+export { KubeClient, type KubeClientOptions, loadKubeConfig } from "./client.ts";
+export { type Clock, sleep, systemClock } from "./clock.ts";
+export {
+  KubeHttpError,
+  type KubeReason,
+  parseRetryAfter,
+  reasonForStatus,
+  type TransportReason,
+} from "./http_error.ts";
+export {
+  ListWatch,
+  type ListWatchHandlers,
+  type ListWatchOptions,
+  type ResyncReason,
+  type WatchEventType,
+} from "./list_watch.ts";
+export { IdleTimeoutError, readNdjson } from "./ndjson.ts";
+export { type RateLimit, TokenBucket } from "./rate_limiter.ts";
+export * from "./resource.ts";

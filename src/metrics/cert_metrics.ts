@@ -1,0 +1,172 @@
+import { createHash } from "node:crypto";
+import type { Bundle, Item } from "../bundle.ts";
+import type { Store } from "../store.ts";
+import type { LabelSchema } from "./labels.ts";
+
+export type CollisionPolicy = "auto" | "always" | "never";
+
+export interface CertMetricsOptions {
+  readonly exposeRelative?: boolean;
+  readonly exposePerCertError?: boolean;
+  /** @default true */
+  readonly exposeExpired?: boolean;
+  readonly exposeNotBefore?: boolean;
+  /** @default "auto" */
+  readonly collision?: CollisionPolicy;
+  /** @default 8 */
+  readonly discriminatorLength?: number;
+}
+
+/** A bundle item with its label set pre-rendered (everything but the discriminator). */
+interface Row {
+  readonly labels: string;
+  readonly item: Item;
+  /** Input of the discriminator hash: identifies the item across the whole store. */
+  readonly identity: string;
+  /** The discriminator, computed the first time this row needs one. */
+  disc?: string;
+}
+
+interface Family {
+  readonly name: string;
+  readonly help: string;
+  readonly value: (item: Item, now: number) => number | undefined;
+}
+
+/**
+ * Renders the per-certificate families straight from the store into the
+ * Prometheus text format. A generic client registry costs ~80 ms and ~80 MB
+ * for 10,000 series; here each bundle's label strings are built once (cached
+ * per immutable bundle object) and a scrape is string concatenation.
+ */
+export class CertMetrics {
+  readonly #schema: LabelSchema;
+  readonly #families: Family[];
+  readonly #collision: CollisionPolicy;
+  readonly #discLength: number;
+  readonly #rows = new WeakMap<Bundle, Row[]>();
+  /** Number of colliding series resolved at the last render (status page). */
+  lastCollisions = 0;
+
+  constructor(schema: LabelSchema, options: CertMetricsOptions = {}) {
+    this.#schema = schema;
+    this.#collision = options.collision ?? "auto";
+    this.#discLength = options.discriminatorLength ?? 8;
+    const cert =
+      (f: (c: { notBefore: number; notAfter: number }, now: number) => number) =>
+      (item: Item, now: number) => item.kind === "cert" ? f(item.cert, now) : undefined;
+    this.#families = [];
+    if (options.exposeNotBefore) {
+      this.#families.push({
+        name: "x509_cert_not_before",
+        help: "Certificate validity start date, in seconds since the epoch",
+        value: cert((c) => c.notBefore),
+      });
+    }
+    this.#families.push({
+      name: "x509_cert_not_after",
+      help: "Certificate expiration date, in seconds since the epoch",
+      value: cert((c) => c.notAfter),
+    });
+    if (options.exposeExpired ?? true) {
+      this.#families.push({
+        name: "x509_cert_expired",
+        help: "1 if the certificate has expired, 0 otherwise",
+        value: cert((c, now) => (now > c.notAfter ? 1 : 0)),
+      });
+    }
+    if (options.exposeRelative) {
+      this.#families.push({
+        name: "x509_cert_expires_in_seconds",
+        help: "Seconds left before the certificate expires (negative once expired)",
+        value: cert((c, now) => c.notAfter - now),
+      }, {
+        name: "x509_cert_valid_since_seconds",
+        help: "Seconds elapsed since the certificate became valid",
+        value: cert((c, now) => now - c.notBefore),
+      });
+    }
+    if (options.exposePerCertError) {
+      this.#families.push({
+        name: "x509_cert_error",
+        help: "1 if a certificate could not be read or parsed at this location, 0 otherwise",
+        value: (item) => (item.kind === "error" ? 1 : 0),
+      });
+    }
+  }
+
+  /** Renders every family; `now` is in seconds since the epoch. */
+  render(store: Store, now: number): string {
+    const rows: Row[] = [];
+    for (const source of store.sources()) {
+      const sourceKey = `${source.id.kind}/${source.id.name}`;
+      for (const bundle of source.bundles.values()) {
+        for (const row of this.#rowsOf(bundle, sourceKey)) rows.push(row);
+      }
+    }
+    const labels = this.#resolveCollisions(rows);
+    let out = "";
+    for (const family of this.#families) {
+      out += `# HELP ${family.name} ${family.help}\n# TYPE ${family.name} gauge\n`;
+      for (let i = 0; i < rows.length; i++) {
+        const l = labels[i];
+        if (l === undefined) continue;
+        const v = family.value(rows[i]!.item, now);
+        if (v !== undefined) out += `${family.name}{${l}} ${v}\n`;
+      }
+    }
+    return out;
+  }
+
+  #rowsOf(bundle: Bundle, sourceKey: string): Row[] {
+    let rows = this.#rows.get(bundle);
+    if (rows) return rows;
+    const { head, tail } = this.#schema.locationLabels(bundle);
+    rows = bundle.items.map((item) => ({
+      item,
+      labels: head + this.#schema.certLabels(item.kind === "cert" ? item.cert : undefined) + tail,
+      identity: `${
+        item.kind === "cert" ? item.cert.fingerprint : item.reason
+      }\u0000${sourceKey}\u0000${bundle.ref}\u0000${item.index}`,
+    }));
+    this.#rows.set(bundle, rows);
+    return rows;
+  }
+
+  /**
+   * Two series with one label set would make Prometheus reject the whole
+   * scrape, so collisions are resolved here: `auto` adds a `discriminator`
+   * only to the colliding series, `always` to all, `never` keeps the first.
+   * Returns the final label string per row (undefined = dropped).
+   */
+  #resolveCollisions(rows: Row[]): (string | undefined)[] {
+    if (this.#collision === "always") {
+      return rows.map((r) => `${r.labels},discriminator="${this.#discriminator(r)}"`);
+    }
+    const seen = new Map<string, number>();
+    for (const r of rows) seen.set(r.labels, (seen.get(r.labels) ?? 0) + 1);
+    let collisions = 0;
+    const out: (string | undefined)[] = [];
+    const emitted = new Set<string>();
+    for (const r of rows) {
+      if (seen.get(r.labels) === 1) {
+        out.push(r.labels);
+        continue;
+      }
+      collisions++;
+      if (this.#collision === "never") {
+        out.push(emitted.has(r.labels) ? undefined : r.labels);
+        emitted.add(r.labels);
+      } else {
+        out.push(`${r.labels},discriminator="${this.#discriminator(r)}"`);
+      }
+    }
+    this.lastCollisions = collisions;
+    return out;
+  }
+
+  #discriminator(row: Row): string {
+    row.disc ??= createHash("sha256").update(row.identity).digest("hex").slice(0, this.#discLength);
+    return row.disc;
+  }
+}

@@ -1,0 +1,35 @@
+import type { Store } from "../store.ts";
+import type { CertMetrics } from "./cert_metrics.ts";
+import { renderProcessMetrics } from "./process_metrics.ts";
+import type { SelfMetrics } from "./self_metrics.ts";
+import { renderSourceMetrics } from "./source_metrics.ts";
+
+export const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+/** Assembles a whole `/metrics` body from the store and the exporter's own instruments. */
+export class Exposition {
+  readonly #store: Store;
+  readonly #certs: CertMetrics;
+  readonly #self: SelfMetrics;
+  readonly #now: () => number;
+  /** Duration of the last render in seconds (status page). */
+  lastDuration = 0;
+
+  constructor(store: Store, certs: CertMetrics, self: SelfMetrics, now: () => number = Date.now) {
+    this.#store = store;
+    this.#certs = certs;
+    this.#self = self;
+    this.#now = now;
+  }
+
+  async render(): Promise<string> {
+    const started = performance.now();
+    const body = this.#certs.render(this.#store, Math.floor(this.#now() / 1000)) +
+      renderSourceMetrics(this.#store) +
+      renderProcessMetrics();
+    // Observe before rendering our own registry so this scrape's duration is in it.
+    this.lastDuration = (performance.now() - started) / 1000;
+    this.#self.scrapeDuration.observe(this.lastDuration);
+    return body + await this.#self.render();
+  }
+}

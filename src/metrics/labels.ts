@@ -1,0 +1,130 @@
+import type { Bundle, Certificate, DistinguishedName, DnField, Location } from "../bundle.ts";
+import { DN_FIELDS } from "../bundle.ts";
+
+/** Escapes a label value for the Prometheus text format. */
+export function escapeLabelValue(value: string): string {
+  if (!/[\\"\n]/.test(value)) return value;
+  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+/**
+ * Turns an object label key into a label-name suffix, as upstream does:
+ * characters outside `[A-Za-z0-9_]` become `_`, a leading digit gets a `_`.
+ */
+export function sanitizeLabelName(name: string): string {
+  let out = name.replace(/[^A-Za-z0-9_]/g, "_");
+  if (out === "") out = "_";
+  if (/^[0-9]/.test(out)) out = "_" + out;
+  return out;
+}
+
+/** Drops the first `n` components of a path, keeping it absolute if it was (upstream semantics). */
+export function trimPath(path: string, n: number): string {
+  if (n <= 0) return path;
+  const abs = path.startsWith("/");
+  const parts = path.replace(/^\/+/, "").split("/");
+  if (n >= parts.length) return "";
+  return (abs ? "/" : "") + parts.slice(n).join("/");
+}
+
+export interface LabelSchemaOptions {
+  /** @default all of C, ST, L, O, OU, CN */
+  readonly subjectFields?: readonly DnField[];
+  /** @default all of C, ST, L, O, OU, CN */
+  readonly issuerFields?: readonly DnField[];
+  /** @default 0 */
+  readonly trimPathComponents?: number;
+  /** Names of the `secret_label_*` / `configmap_label_*` / `cabundle_label_*` columns. */
+  readonly extraLabelNames?: readonly string[];
+}
+
+type LocationColumn = readonly [string, (l: Location) => string | undefined];
+
+/**
+ * The per-certificate label schema, in upstream's column order. Every series
+ * carries every column (empty where it does not apply), so the label set of a
+ * metric family never depends on which sources happen to be configured.
+ */
+export class LabelSchema {
+  readonly #subject: readonly DnField[];
+  readonly #issuer: readonly DnField[];
+  readonly #trim: number;
+  readonly #extra: readonly string[];
+  readonly #location: readonly LocationColumn[];
+
+  constructor(options: LabelSchemaOptions = {}) {
+    this.#subject = orderFields(options.subjectFields);
+    this.#issuer = orderFields(options.issuerFields);
+    this.#trim = options.trimPathComponents ?? 0;
+    this.#extra = options.extraLabelNames ?? [];
+    this.#location = [
+      ["filename", (l) => l.filepath === undefined ? undefined : basename(l.filepath)],
+      ["filepath", (l) => l.filepath === undefined ? undefined : trimPath(l.filepath, this.#trim)],
+      ["embedded_kind", (l) => l.embeddedKind],
+      ["embedded_key", (l) => l.embeddedKey],
+      ["secret_namespace", (l) => l.secretNamespace],
+      ["secret_name", (l) => l.secretName],
+      ["secret_key", (l) => l.secretKey],
+      ["configmap_namespace", (l) => l.configmapNamespace],
+      ["configmap_name", (l) => l.configmapName],
+      ["configmap_key", (l) => l.configmapKey],
+      ["cabundle_resource_kind", (l) => l.cabundleResourceKind],
+      ["cabundle_resource_name", (l) => l.cabundleResourceName],
+      ["cabundle_entry", (l) => l.cabundleEntry],
+    ];
+  }
+
+  /** Label names in order, without `discriminator`. */
+  names(): string[] {
+    return [
+      ...this.#location.map(([n]) => n),
+      "serial_number",
+      "crl_number",
+      ...this.#issuer.map((f) => `issuer_${f}`),
+      ...this.#subject.map((f) => `subject_${f}`),
+      ...this.#extra,
+    ];
+  }
+
+  /** The location part of a label set, shared by every item of a bundle. */
+  locationLabels(bundle: Bundle): { head: string; tail: string } {
+    const l = bundle.location;
+    let head = "";
+    for (const [name, get] of this.#location) {
+      head += `${name}="${escapeLabelValue(get(l) ?? "")}",`;
+    }
+    let tail = "";
+    for (const name of this.#extra) {
+      tail += `,${name}="${escapeLabelValue(l.extraLabels?.[name] ?? "")}"`;
+    }
+    return { head, tail };
+  }
+
+  /** The certificate part: serial, CRL number and the selected DN fields. */
+  certLabels(cert: Certificate | undefined, crlNumber = ""): string {
+    let out = `serial_number="${cert ? cert.serial : ""}",crl_number="${crlNumber}"`;
+    out += dnLabels("issuer", this.#issuer, cert?.issuer);
+    out += dnLabels("subject", this.#subject, cert?.subject);
+    return out;
+  }
+}
+
+function dnLabels(
+  prefix: string,
+  fields: readonly DnField[],
+  dn: DistinguishedName | undefined,
+): string {
+  let out = "";
+  for (const f of fields) out += `,${prefix}_${f}="${escapeLabelValue(dn?.[f] ?? "")}"`;
+  return out;
+}
+
+function orderFields(fields: readonly DnField[] | undefined): readonly DnField[] {
+  if (!fields || fields.length === 0) return DN_FIELDS;
+  return DN_FIELDS.filter((f) => fields.includes(f));
+}
+
+function basename(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i < 0 ? path : path.slice(i + 1);
+}

@@ -1,0 +1,28 @@
+import type { Store } from "../store.ts";
+import { escapeLabelValue } from "./labels.ts";
+
+/**
+ * Renders the per-source health families from the store. They live with the
+ * bundles (not in a client registry) so a scrape always sees health and
+ * certificates from the same moment.
+ */
+export function renderSourceMetrics(store: Store): string {
+  let up = "# HELP x509_source_up 1 if the source's last sync succeeded, 0 otherwise\n" +
+    "# TYPE x509_source_up gauge\n";
+  let bundles =
+    "# HELP x509_source_bundles Number of bundles (files, objects keys) currently held per source\n" +
+    "# TYPE x509_source_bundles gauge\n";
+  let errors = "# HELP x509_source_errors_total Errors met by sources, by stable reason code\n" +
+    "# TYPE x509_source_errors_total counter\n";
+  for (const s of store.sources()) {
+    const id = `source_kind="${escapeLabelValue(s.id.kind)}",source_name="${
+      escapeLabelValue(s.id.name)
+    }"`;
+    up += `x509_source_up{${id}} ${s.up ? 1 : 0}\n`;
+    bundles += `x509_source_bundles{${id}} ${s.bundles.size}\n`;
+    for (const [reason, n] of s.errors) {
+      errors += `x509_source_errors_total{${id},reason="${reason}"} ${n}\n`;
+    }
+  }
+  return up + bundles + errors;
+}

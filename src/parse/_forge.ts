@@ -1,0 +1,99 @@
+/**
+ * A typed view of the few node-forge primitives the keystore parsers use.
+ * node-forge ships no type declarations; describing the subset here keeps the
+ * callers strictly typed instead of spreading `any` through them.
+ *
+ * node-forge works on "binary strings" (one char per byte), hence the
+ * converters at the bottom.
+ */
+import forgeUntyped from "node-forge";
+
+/** A parsed ASN.1 node: `value` is the raw bytes when primitive, the children when constructed. */
+export interface Asn1 {
+  readonly tagClass: number;
+  readonly type: number;
+  readonly constructed: boolean;
+  readonly value: string | Asn1[];
+}
+
+export interface ByteBuffer {
+  getBytes(): string;
+  length(): number;
+}
+
+export interface MessageDigest {
+  readonly digestLength: number;
+}
+
+export interface Cipher {
+  update(input: ByteBuffer): void;
+  finish(): boolean;
+  readonly output: ByteBuffer;
+}
+
+interface Hmac {
+  start(md: MessageDigest, key: ByteBuffer): void;
+  update(bytes: string): void;
+  digest(): ByteBuffer;
+}
+
+export type DigestName = "sha1" | "sha256" | "sha384" | "sha512";
+
+interface Forge {
+  asn1: {
+    fromDer(
+      bytes: string,
+      options: { strict: boolean; parseAllBytes: boolean; decodeBitStrings: boolean },
+    ): Asn1;
+    derToOid(bytes: string): string;
+  };
+  util: { createBuffer(bytes: string): ByteBuffer };
+  pkcs12: {
+    generateKey(
+      password: string | null,
+      salt: ByteBuffer,
+      id: number,
+      iterations: number,
+      length: number,
+      md: MessageDigest,
+    ): ByteBuffer;
+  };
+  pki: {
+    pbe: {
+      getCipherForPBES2(oid: string, params: Asn1, password: string): Cipher;
+      getCipherForPKCS12PBE(oid: string, params: Asn1, password: string | null): Cipher;
+    };
+  };
+  hmac: { create(): Hmac };
+  md: Record<DigestName, { create(): MessageDigest }>;
+}
+
+export const forge = forgeUntyped as unknown as Forge;
+
+/** ASN.1 tag classes and universal types, as node-forge numbers them. */
+export const CONTEXT = 0x80;
+export const UNIVERSAL = 0x00;
+export const INTEGER = 2;
+export const OCTET_STRING = 4;
+export const OID = 6;
+export const SEQUENCE = 16;
+
+/** Parses DER/BER; `strict` makes node-forge reject lengths that overrun the input. */
+export function parseAsn1(bytes: string, parseAllBytes: boolean): Asn1 {
+  return forge.asn1.fromDer(bytes, { strict: true, parseAllBytes, decodeBitStrings: false });
+}
+
+export function toBinary(data: Uint8Array): string {
+  // Chunked because String.fromCharCode(...hugeArray) overflows the call stack.
+  let out = "";
+  for (let i = 0; i < data.length; i += 0x8000) {
+    out += String.fromCharCode(...data.subarray(i, i + 0x8000));
+  }
+  return out;
+}
+
+export function fromBinary(bytes: string): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[i] = bytes.charCodeAt(i);
+  return out;
+}

@@ -1,0 +1,64 @@
+import type { Logger } from "../log.ts";
+import { CONTENT_TYPE, type Exposition } from "../metrics/exposition.ts";
+import type { Store } from "../store.ts";
+import { renderStatusPage, type StatusInfo } from "./status_page.ts";
+
+export interface RoutesOptions {
+  readonly store: Store;
+  readonly exposition: Exposition;
+  readonly logger: Logger;
+  readonly enableStats: boolean;
+  readonly statusInfo: () => StatusInfo;
+  readonly onPanic?: (component: string, err: unknown) => void;
+}
+
+type Handler = (req: Request) => Promise<Response>;
+
+function text(body: string, status = 200, type = "text/plain; charset=utf-8"): Response {
+  return new Response(body, { status, headers: { "content-type": type } });
+}
+
+/** `/healthz` and `/readyz`: also served alone on `server.probeListen`. */
+export function probeRoute(store: Store, path: string): Response | undefined {
+  if (path === "/healthz") return text("ok\n");
+  if (path === "/readyz") {
+    return store.ready()
+      ? text("ready\n")
+      : text("not ready: waiting for the first sync of every source\n", 503);
+  }
+  return undefined;
+}
+
+/** The main listener's routes. */
+export function createHandler(o: RoutesOptions): Handler {
+  return async (req) => {
+    const path = new URL(req.url).pathname;
+    if (req.method !== "GET" && req.method !== "HEAD") return text("method not allowed\n", 405);
+    const probe = probeRoute(o.store, path);
+    if (probe) return probe;
+    try {
+      if (path === "/metrics") return text(await o.exposition.render(), 200, CONTENT_TYPE);
+      if (path === "/") {
+        if (!o.enableStats) {
+          return text(
+            '<!doctype html><title>x509-certificate-exporter</title><p><a href="/metrics">/metrics</a></p>\n',
+            200,
+            "text/html; charset=utf-8",
+          );
+        }
+        return text(renderStatusPage(o.store, o.statusInfo()), 200, "text/html; charset=utf-8");
+      }
+    } catch (err) {
+      o.onPanic?.(path === "/metrics" ? "scrape" : "server", err);
+      o.logger.error("Request failed", { path, error: err });
+      return text("internal error\n", 500);
+    }
+    return text("not found\n", 404);
+  };
+}
+
+/** Handler for the plain probe listener. */
+export function createProbeHandler(store: Store): Handler {
+  return (req) =>
+    Promise.resolve(probeRoute(store, new URL(req.url).pathname) ?? text("not found\n", 404));
+}

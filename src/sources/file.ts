@@ -1,0 +1,133 @@
+import type { Bundle, SourceId } from "../bundle.ts";
+import { reasonForFsError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { CertificateCache } from "../parse/cert_cache.ts";
+import { decodeItems, errorItem, type Format } from "../parse/decode.ts";
+import type { Sink } from "../sink.ts";
+import { scanFiles, type ScanOptions } from "./file_scan.ts";
+import { type PanicReporter, sleep, type Source } from "./source.ts";
+
+export interface FileSourceOptions extends ScanOptions {
+  readonly name: string;
+  /** Poll period in ms. @default 30_000 */
+  readonly refreshInterval?: number;
+  /** Skip re-reading files whose (inode, mtime, size) did not move. @default true */
+  readonly skipUnchanged?: boolean;
+  /** @default ["pem"] */
+  readonly formats?: readonly Format[];
+  readonly cache: CertificateCache;
+  readonly sink: Sink;
+  readonly logger: Logger;
+  readonly onPanic?: PanicReporter;
+  readonly onParse?: (format: Format, seconds: number) => void;
+}
+
+/**
+ * Certificates in files: PEM bundles and DER, found through paths, globs and
+ * directories. Each poll re-expands the patterns, so new files appear, deleted
+ * ones lose their series, and symlink swaps (certbot's `live/` links,
+ * Kubernetes' `..data`) are seen as a new target inode.
+ */
+export class FileSource implements Source {
+  readonly id: SourceId;
+  readonly #o: FileSourceOptions;
+  /** version (inode:mtime:size or error reason) last put, per bundle ref. */
+  readonly #versions = new Map<string, string>();
+
+  constructor(options: FileSourceOptions) {
+    this.#o = options;
+    this.id = { kind: "file", name: options.name };
+    options.sink.register(this.id);
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    const log = this.#o.logger;
+    let first = true;
+    while (!signal.aborted) {
+      try {
+        await this.sync();
+      } catch (err) {
+        // Unexpected: a bug, not bad input. Survive it and say so loudly.
+        this.#o.onPanic?.("source", err);
+        log.error("File source sync crashed", { error: err });
+        this.#o.sink.setUp(this.id, false);
+      }
+      if (first) this.#o.sink.markSynced(this.id);
+      first = false;
+      await sleep(this.#o.refreshInterval ?? 30_000, signal);
+    }
+  }
+
+  /** One poll: expand patterns, read what changed, drop what vanished. */
+  async sync(): Promise<void> {
+    const { sink, logger } = this.#o;
+    const scan = await scanFiles(this.#o);
+    const keep = new Set<string>();
+    for (const problem of scan.problems) {
+      keep.add(problem.path);
+      if (this.#versions.get(problem.path) === `error:${problem.reason}`) continue;
+      this.#versions.set(problem.path, `error:${problem.reason}`);
+      logger.warn("Cannot read certificate file", {
+        path: problem.path,
+        reason: problem.reason,
+        error: problem.message,
+      });
+      sink.put(this.id, {
+        ref: problem.path,
+        location: { filepath: problem.path },
+        items: [errorItem(problem.reason, problem.message)],
+      });
+    }
+    for (const walk of scan.walkErrors) {
+      logger.warn("Cannot walk directory", {
+        path: walk.path,
+        reason: walk.reason,
+        error: walk.message,
+      });
+      sink.countError(this.id, walk.reason);
+    }
+    for (const file of scan.files) {
+      keep.add(file.path);
+      const skip = (this.#o.skipUnchanged ?? true) &&
+        this.#versions.get(file.path) === file.version;
+      if (skip) continue;
+      const bundle = await this.#read(file.path, file.target);
+      this.#versions.set(file.path, file.version);
+      sink.put(this.id, bundle);
+    }
+    for (const ref of this.#versions.keys()) if (!keep.has(ref)) this.#versions.delete(ref);
+    sink.retain(this.id, keep);
+    sink.setUp(this.id, scan.walkErrors.length === 0);
+  }
+
+  async #read(path: string, target: string): Promise<Bundle> {
+    let data: Uint8Array;
+    try {
+      data = await Deno.readFile(target);
+    } catch (err) {
+      const reason = reasonForFsError(err);
+      this.#o.logger.warn("Cannot read certificate file", { path, reason, error: err });
+      return {
+        ref: path,
+        location: { filepath: path },
+        items: [errorItem(reason, (err as Error).message)],
+      };
+    }
+    const items = decodeItems(data, {
+      formats: this.#o.formats ?? ["pem"],
+      cache: this.#o.cache,
+      ...(this.#o.onParse ? { onParse: this.#o.onParse } : {}),
+    });
+    for (const item of items) {
+      if (item.kind === "error") {
+        this.#o.logger.warn("Bad certificate data", {
+          path,
+          reason: item.reason,
+          index: item.index,
+          error: item.message,
+        });
+      }
+    }
+    return { ref: path, location: { filepath: path }, items };
+  }
+}

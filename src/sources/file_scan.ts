@@ -1,0 +1,229 @@
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { type Reason, reasonForFsError } from "../errors.ts";
+import { isGlob, pathRegExp, segmentRegExp, splitPattern } from "./glob.ts";
+
+export interface ScanOptions {
+  readonly paths: readonly string[];
+  readonly excludePaths?: readonly string[];
+  /** Read files reached through a symlink. @default true */
+  readonly followSymlinks?: boolean;
+  /** Let `**` descend into symlinked directories. @default false */
+  readonly followSymlinkDirs?: boolean;
+  /** Host-to-container prefixes for absolute symlink targets; non-empty turns on containment. */
+  readonly pathMappings?: readonly { from: string; to: string }[];
+}
+
+/** A file to read: `path` as the user sees it, `target` what to open, `version` its identity. */
+export interface FoundFile {
+  readonly path: string;
+  readonly target: string;
+  /** inode, mtime and size of the target: when unchanged, the file need not be read again. */
+  readonly version: string;
+}
+
+export interface ScanProblem {
+  readonly path: string;
+  readonly reason: Reason;
+  readonly message: string;
+}
+
+export interface ScanResult {
+  readonly files: FoundFile[];
+  /** Problems tied to one path (a bundle with an error item). */
+  readonly problems: ScanProblem[];
+  /** Problems walking a directory (counted on the source, no bundle). */
+  readonly walkErrors: ScanProblem[];
+}
+
+const MAX_SYMLINK_HOPS = 40;
+
+/** Expands the configured paths into the files to read this round. */
+export async function scanFiles(options: ScanOptions): Promise<ScanResult> {
+  const result: ScanResult = { files: [], problems: [], walkErrors: [] };
+  const excludes = (options.excludePaths ?? []).map(pathRegExp);
+  const seen = new Set<string>();
+  const add = async (path: string, literal: boolean) => {
+    if (seen.has(path) || excludes.some((re) => re.test(path))) return;
+    seen.add(path);
+    await inspect(path, literal, options, result, add);
+  };
+  for (const pattern of options.paths) {
+    if (!isGlob(pattern)) {
+      await add(pattern, true);
+      continue;
+    }
+    const { root, segments } = splitPattern(pattern);
+    const matches: string[] = [];
+    await walk(root, segments, options, matches, result, new Set());
+    for (const m of matches.sort()) await add(m, false);
+  }
+  return result;
+}
+
+async function walk(
+  dir: string,
+  segments: readonly string[],
+  options: ScanOptions,
+  out: string[],
+  result: ScanResult,
+  visited: Set<string>,
+): Promise<void> {
+  const [seg, ...rest] = segments;
+  if (seg === undefined) {
+    out.push(dir);
+    return;
+  }
+  if (!isGlob(seg)) return walk(join(dir, seg), rest, options, out, result, visited);
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(dir));
+  } catch (err) {
+    // A glob root that does not exist simply matches nothing.
+    if (!(err instanceof Deno.errors.NotFound) && !(err instanceof Deno.errors.NotADirectory)) {
+      result.walkErrors.push({ path: dir, reason: "walk_error", message: (err as Error).message });
+    }
+    return;
+  }
+  if (seg === "**") {
+    await walk(dir, rest, options, out, result, visited);
+    for (const e of entries) {
+      if (
+        e.isDirectory ||
+        (e.isSymlink && options.followSymlinkDirs && await isDir(join(dir, e.name)))
+      ) {
+        const real = await Deno.realPath(join(dir, e.name)).catch(() => undefined);
+        // Symlinked directories can loop back on themselves: visit each real directory once.
+        if (real === undefined || visited.has(real)) continue;
+        visited.add(real);
+        await walk(join(dir, e.name), segments, options, out, result, visited);
+      }
+    }
+    return;
+  }
+  const re = segmentRegExp(seg);
+  for (const e of entries) {
+    if (!re.test(e.name)) continue;
+    const child = join(dir, e.name);
+    if (rest.length === 0) out.push(child);
+    else if (e.isDirectory || (e.isSymlink && await isDir(child))) {
+      await walk(child, rest, options, out, result, visited);
+    }
+  }
+}
+
+async function isDir(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+async function inspect(
+  path: string,
+  literal: boolean,
+  options: ScanOptions,
+  result: ScanResult,
+  add: (path: string, literal: boolean) => Promise<void>,
+): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(path);
+  } catch (err) {
+    result.problems.push({ path, reason: reasonForFsError(err), message: (err as Error).message });
+    return;
+  }
+  let target = path;
+  if (info.isSymlink) {
+    if (options.followSymlinks === false) return;
+    const followed = await followSymlink(path, options.pathMappings ?? []);
+    if ("reason" in followed) {
+      result.problems.push(followed);
+      return;
+    }
+    target = followed.target;
+    info = followed.info;
+  }
+  if (info.isDirectory) {
+    // A directory named explicitly means its entries (one level); a directory a
+    // glob happened to match (Kubernetes' `..data`) is skipped.
+    if (!literal) return;
+    try {
+      const names: string[] = [];
+      for await (const e of Deno.readDir(target)) names.push(e.name);
+      for (const name of names.sort()) await add(join(path, name), false);
+    } catch (err) {
+      result.walkErrors.push({ path, reason: "walk_error", message: (err as Error).message });
+    }
+    return;
+  }
+  if (!info.isFile) return; // sockets, FIFOs, devices: never certificates
+  result.files.push({ path, target, version: `${info.ino}:${info.mtime?.getTime()}:${info.size}` });
+}
+
+type Followed = { target: string; info: Deno.FileInfo } | ScanProblem;
+
+/**
+ * Follows a symlink chain by hand so absolute targets can be translated
+ * (a DaemonSet sees the host at /mnt/host, but kubelet's links say /var/lib/...).
+ * With mappings declared, the final target must stay inside one of them.
+ */
+async function followSymlink(
+  path: string,
+  mappings: readonly { from: string; to: string }[],
+): Promise<Followed> {
+  let current = path;
+  for (let hop = 0; hop < MAX_SYMLINK_HOPS; hop++) {
+    let link: string;
+    try {
+      link = await Deno.readLink(current);
+    } catch (err) {
+      return { path, reason: reasonForFsError(err), message: (err as Error).message };
+    }
+    current = isAbsolute(link) ? mapPath(link, mappings) : resolve(dirname(current), link);
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.lstat(current);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) {
+        return {
+          path,
+          reason: "broken_symlink",
+          message: `Symlink target does not exist: ${current}`,
+        };
+      }
+      return { path, reason: reasonForFsError(err), message: (err as Error).message };
+    }
+    if (info.isSymlink) continue;
+    if (mappings.length > 0 && !mappings.some((m) => within(current, m.to))) {
+      return {
+        path,
+        reason: "out_of_scope_symlink",
+        message: `Symlink leaves the mapped paths: ${current}`,
+      };
+    }
+    try {
+      // stat (not lstat) so intermediate directory links resolve as the OS sees them.
+      return { target: current, info: await Deno.stat(current) };
+    } catch (err) {
+      return { path, reason: reasonForFsError(err), message: (err as Error).message };
+    }
+  }
+  return { path, reason: "broken_symlink", message: "Too many levels of symbolic links" };
+}
+
+/** Translates an absolute host path with the longest matching `from` prefix. */
+export function mapPath(path: string, mappings: readonly { from: string; to: string }[]): string {
+  let best: { from: string; to: string } | undefined;
+  for (const m of mappings) {
+    if (within(path, m.from) && (!best || m.from.length > best.from.length)) best = m;
+  }
+  if (!best) return path;
+  const rest = path.slice(best.from.replace(/\/+$/, "").length);
+  return best.to.replace(/\/+$/, "") + (rest.startsWith("/") || rest === "" ? rest : "/" + rest);
+}
+
+function within(path: string, prefix: string): boolean {
+  const p = prefix.replace(/\/+$/, "");
+  return p === "" || path === p || path.startsWith(p + "/");
+}

@@ -1,0 +1,206 @@
+import { dirname, isAbsolute, join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import type { Bundle, Item, SourceId } from "../bundle.ts";
+import { reasonForFsError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { CertificateCache } from "../parse/cert_cache.ts";
+import { decodeItems, errorItem } from "../parse/decode.ts";
+import type { Sink } from "../sink.ts";
+import { scanFiles } from "./file_scan.ts";
+import { type PanicReporter, sleep, type Source } from "./source.ts";
+
+export interface KubeconfigSourceOptions {
+  readonly name: string;
+  readonly paths: readonly string[];
+  /** @default 30_000 */
+  readonly refreshInterval?: number;
+  /** @default true */
+  readonly skipUnchanged?: boolean;
+  readonly cache: CertificateCache;
+  readonly sink: Sink;
+  readonly logger: Logger;
+  readonly onPanic?: PanicReporter;
+}
+
+/** One certificate slot of a kubeconfig: a cluster CA or a user client certificate. */
+interface Entry {
+  readonly kind: "cluster" | "user";
+  readonly name: string;
+  readonly data?: string;
+  readonly file?: string;
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * Certificates referenced by kubeconfig files: `certificate-authority(-data)`
+ * of clusters and `client-certificate(-data)` of users. Relative file
+ * references resolve against the kubeconfig's own directory, as kubectl does.
+ */
+export class KubeconfigSource implements Source {
+  readonly id: SourceId;
+  readonly #o: KubeconfigSourceOptions;
+  readonly #versions = new Map<string, string>();
+
+  constructor(options: KubeconfigSourceOptions) {
+    this.#o = options;
+    this.id = { kind: "kubeconfig", name: options.name };
+    options.sink.register(this.id);
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    let first = true;
+    while (!signal.aborted) {
+      try {
+        await this.sync();
+      } catch (err) {
+        this.#o.onPanic?.("source", err);
+        this.#o.logger.error("Kubeconfig source sync crashed", { error: err });
+        this.#o.sink.setUp(this.id, false);
+      }
+      if (first) this.#o.sink.markSynced(this.id);
+      first = false;
+      await sleep(this.#o.refreshInterval ?? 30_000, signal);
+    }
+  }
+
+  async sync(): Promise<void> {
+    const { sink } = this.#o;
+    const scan = await scanFiles({ paths: this.#o.paths });
+    const keep = new Set<string>();
+    for (const p of scan.problems) {
+      keep.add(p.path);
+      if (this.#versions.get(p.path) === `error:${p.reason}`) continue;
+      this.#versions.set(p.path, `error:${p.reason}`);
+      this.#o.logger.warn("Cannot read kubeconfig", {
+        path: p.path,
+        reason: p.reason,
+        error: p.message,
+      });
+      sink.put(this.id, {
+        ref: p.path,
+        location: { filepath: p.path },
+        items: [errorItem(p.reason, p.message)],
+      });
+    }
+    for (const w of scan.walkErrors) sink.countError(this.id, w.reason);
+    for (const file of scan.files) {
+      for (const bundle of await this.#readKubeconfig(file.path, file.target, file.version)) {
+        keep.add(bundle.ref);
+        if (bundle.items.length) sink.put(this.id, bundle);
+      }
+    }
+    for (const ref of this.#versions.keys()) if (!keep.has(ref)) this.#versions.delete(ref);
+    sink.retain(this.id, keep);
+    sink.setUp(this.id, scan.walkErrors.length === 0);
+  }
+
+  /** Returns the bundles of one kubeconfig; unchanged ones come back with no items (kept, not re-put). */
+  async #readKubeconfig(path: string, target: string, version: string): Promise<Bundle[]> {
+    let entries: Entry[];
+    try {
+      entries = parseEntries(decoder.decode(await Deno.readFile(target)));
+    } catch (err) {
+      const reason =
+        err instanceof Deno.errors.NotFound || err instanceof Deno.errors.PermissionDenied
+          ? reasonForFsError(err)
+          : "decode_failed";
+      if (this.#versions.get(path) === `${version}:${reason}`) {
+        return [{ ref: path, location: { filepath: path }, items: [] }];
+      }
+      this.#versions.set(path, `${version}:${reason}`);
+      this.#o.logger.warn("Cannot parse kubeconfig", { path, reason, error: err });
+      return [{
+        ref: path,
+        location: { filepath: path },
+        items: [errorItem(reason, (err as Error).message)],
+      }];
+    }
+    const base = dirname(path);
+    const out: Bundle[] = [];
+    for (const entry of entries) {
+      const ref = `${path}#${entry.kind}/${entry.name}`;
+      const location = { filepath: path, embeddedKind: entry.kind, embeddedKey: entry.name };
+      const refFile = entry.file === undefined
+        ? undefined
+        : isAbsolute(entry.file)
+        ? entry.file
+        : join(base, entry.file);
+      const entryVersion = `${version}:${refFile ? await fileVersion(refFile) : ""}`;
+      if ((this.#o.skipUnchanged ?? true) && this.#versions.get(ref) === entryVersion) {
+        out.push({ ref, location, items: [] });
+        continue;
+      }
+      this.#versions.set(ref, entryVersion);
+      out.push({ ref, location, items: await this.#entryItems(entry, refFile, path) });
+    }
+    return out;
+  }
+
+  async #entryItems(entry: Entry, refFile: string | undefined, path: string): Promise<Item[]> {
+    let data: Uint8Array;
+    if (entry.data !== undefined) {
+      try {
+        data = Uint8Array.from(atob(entry.data.replace(/\s+/g, "")), (c) => c.charCodeAt(0));
+      } catch {
+        return [errorItem("decode_failed", `Invalid base64 in ${entry.kind} "${entry.name}"`)];
+      }
+    } else {
+      try {
+        data = await Deno.readFile(refFile!);
+      } catch (err) {
+        const reason = reasonForFsError(err);
+        this.#o.logger.warn("Cannot read file referenced by kubeconfig", {
+          path,
+          file: refFile,
+          reason,
+        });
+        return [errorItem(reason, `${refFile}: ${(err as Error).message}`)];
+      }
+    }
+    const items = decodeItems(data, { formats: ["pem", "der"], cache: this.#o.cache });
+    for (const i of items) {
+      if (i.kind === "error") {
+        this.#o.logger.warn("Bad certificate in kubeconfig", {
+          path,
+          entry: `${entry.kind}/${entry.name}`,
+          reason: i.reason,
+        });
+      }
+    }
+    return items;
+  }
+}
+
+async function fileVersion(path: string): Promise<string> {
+  try {
+    const s = await Deno.stat(path);
+    return `${s.ino}:${s.mtime?.getTime()}:${s.size}`;
+  } catch (err) {
+    return `error:${reasonForFsError(err)}`;
+  }
+}
+
+/** Extracts the certificate slots; throws on YAML that is not a kubeconfig. */
+export function parseEntries(text: string): Entry[] {
+  const doc = parseYaml(text) as Record<string, unknown> | null;
+  if (!doc || typeof doc !== "object" || Array.isArray(doc)) {
+    throw new SyntaxError("Not a kubeconfig mapping");
+  }
+  const out: Entry[] = [];
+  const pick = (list: unknown, kind: "cluster" | "user", dataKey: string, fileKey: string) => {
+    if (!Array.isArray(list)) return;
+    for (const named of list) {
+      const name = typeof named?.name === "string" ? named.name : "";
+      const body = named?.[kind];
+      if (!body || typeof body !== "object") continue;
+      const data = body[dataKey];
+      const file = body[fileKey];
+      if (typeof data === "string" && data !== "") out.push({ kind, name, data });
+      else if (typeof file === "string" && file !== "") out.push({ kind, name, file });
+    }
+  };
+  pick(doc.clusters, "cluster", "certificate-authority-data", "certificate-authority");
+  pick(doc.users, "user", "client-certificate-data", "client-certificate");
+  return out;
+}

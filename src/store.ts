@@ -1,0 +1,118 @@
+import type { Bundle, SourceId } from "./bundle.ts";
+import { KEYSTORE_REASONS, KUBE_REASONS, type Reason, REASONS } from "./errors.ts";
+import type { Sink } from "./sink.ts";
+
+/** Everything known about one source: its bundles and its health. */
+export interface SourceState {
+  readonly id: SourceId;
+  readonly bundles: Map<string, Bundle>;
+  up: boolean;
+  synced: boolean;
+  /** Cumulative error counts by reason (`x509_source_errors_total`). */
+  readonly errors: Map<Reason, number>;
+  /** When the last bundle changed, in ms since the epoch (status page). */
+  lastChange: number;
+}
+
+export interface StoreOptions {
+  /** Reasons pre-set to 0 for every source, so `increase()` sees the first error. */
+  readonly reasons?: readonly Reason[];
+  readonly now?: () => number;
+}
+
+function keyOf(id: SourceId): string {
+  return `${id.kind}\u0000${id.name}`;
+}
+
+/**
+ * The latest bundles of every source. Sources write here through {@link Sink};
+ * `/metrics`, `/readyz` and the status page read from here. Nothing is parsed
+ * at read time: bundles hold already-parsed certificates.
+ */
+export class Store implements Sink {
+  readonly #sources = new Map<string, SourceState>();
+  readonly #reasons: readonly Reason[];
+  readonly #now: () => number;
+
+  constructor(options: StoreOptions = {}) {
+    this.#reasons = options.reasons ?? [...REASONS, ...KUBE_REASONS, ...KEYSTORE_REASONS];
+    this.#now = options.now ?? Date.now;
+  }
+
+  register(source: SourceId): void {
+    this.#state(source);
+  }
+
+  put(source: SourceId, bundle: Bundle): void {
+    const state = this.#state(source);
+    state.bundles.set(bundle.ref, bundle);
+    state.lastChange = this.#now();
+    for (const item of bundle.items) {
+      if (item.kind === "error") this.#count(state, item.reason, 1);
+    }
+  }
+
+  delete(source: SourceId, ref: string): void {
+    const state = this.#state(source);
+    if (state.bundles.delete(ref)) state.lastChange = this.#now();
+  }
+
+  retain(source: SourceId, keep: ReadonlySet<string>): void {
+    const state = this.#state(source);
+    for (const ref of state.bundles.keys()) {
+      if (!keep.has(ref)) {
+        state.bundles.delete(ref);
+        state.lastChange = this.#now();
+      }
+    }
+  }
+
+  setUp(source: SourceId, up: boolean): void {
+    this.#state(source).up = up;
+  }
+
+  markSynced(source: SourceId): void {
+    this.#state(source).synced = true;
+  }
+
+  countError(source: SourceId, reason: Reason, n = 1): void {
+    this.#count(this.#state(source), reason, n);
+  }
+
+  /** The bundle `ref` of `source`, if held. */
+  get(source: SourceId, ref: string): Bundle | undefined {
+    return this.#sources.get(keyOf(source))?.bundles.get(ref);
+  }
+
+  /** Sources in registration order. */
+  sources(): IterableIterator<SourceState> {
+    return this.#sources.values();
+  }
+
+  /** True once every registered source finished its first sync. */
+  ready(): boolean {
+    for (const s of this.#sources.values()) if (!s.synced) return false;
+    return true;
+  }
+
+  #count(state: SourceState, reason: Reason, n: number): void {
+    state.errors.set(reason, (state.errors.get(reason) ?? 0) + n);
+  }
+
+  #state(id: SourceId): SourceState {
+    const key = keyOf(id);
+    let state = this.#sources.get(key);
+    if (!state) {
+      state = {
+        id: { kind: id.kind, name: id.name },
+        bundles: new Map(),
+        up: false,
+        synced: false,
+        errors: new Map(this.#reasons.map((r) => [r, 0])),
+        lastChange: 0,
+      };
+      this.#sources.set(key, state);
+    }
+    return state;
+  }
+}
