@@ -19,26 +19,26 @@ export interface BuildInfo {
  */
 export function readGitRevision(repoDir: URL): string {
   try {
-    let gitDir = new URL(".git/", repoDir);
-    if (Deno.permissions.querySync({ name: "read", path: gitDir }).state !== "granted") {
+    const dotGit = new URL(".git", repoDir);
+    if (Deno.permissions.querySync({ name: "read", path: dotGit }).state !== "granted") {
       return "unknown";
     }
-    if (Deno.statSync(gitDir).isFile) {
+    let gitDir = new URL(".git/", repoDir);
+    if (Deno.statSync(dotGit).isFile) {
       // A worktree or submodule: `.git` is a file that says where the repository is.
-      const pointer = Deno.readTextFileSync(gitDir).match(/^gitdir: (.+)$/m)?.[1]?.trim();
+      const pointer = Deno.readTextFileSync(dotGit).match(/^gitdir: (.+)$/m)?.[1]?.trim();
       if (!pointer) return "unknown";
       gitDir = new URL(pointer.replace(/\/?$/, "/"), repoDir);
     }
     const head = Deno.readTextFileSync(new URL("HEAD", gitDir)).trim();
     const ref = head.match(/^ref: (.+)$/)?.[1];
     if (!ref) return isCommit(head) ? head : "unknown";
-    try {
-      const loose = Deno.readTextFileSync(new URL(ref, gitDir)).trim();
-      if (isCommit(loose)) return loose;
-    } catch {
-      // Not a loose ref: look in packed-refs below.
-    }
-    const packed = Deno.readTextFileSync(new URL("packed-refs", gitDir));
+    // A linked worktree keeps its HEAD apart and shares the refs of the main repository.
+    const commonDir = readOptional(new URL("commondir", gitDir))?.trim();
+    const refsDir = commonDir ? new URL(commonDir.replace(/\/?$/, "/"), gitDir) : gitDir;
+    const loose = readOptional(new URL(ref, refsDir))?.trim();
+    if (loose && isCommit(loose)) return loose;
+    const packed = readOptional(new URL("packed-refs", refsDir)) ?? "";
     for (const line of packed.split("\n")) {
       const [commit, name] = line.trim().split(" ");
       if (name === ref && commit && isCommit(commit)) return commit;
@@ -47,6 +47,14 @@ export function readGitRevision(repoDir: URL): string {
     // No repository here, or it is unreadable.
   }
   return "unknown";
+}
+
+function readOptional(url: URL): string | undefined {
+  try {
+    return Deno.readTextFileSync(url);
+  } catch {
+    return undefined;
+  }
 }
 
 function isCommit(text: string): boolean {

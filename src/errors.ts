@@ -62,6 +62,9 @@ export class ConfigError extends Error {
 /** Maps a Deno filesystem error onto a reason code. */
 export function reasonForFsError(err: unknown): Reason {
   if (err instanceof Deno.errors.NotFound) return "not_found";
-  if (err instanceof Deno.errors.PermissionDenied) return "permission_denied";
+  // NotCapable is Deno's own sandbox refusing (a path outside --allow-read).
+  if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable) {
+    return "permission_denied";
+  }
   return "read_failed";
 }

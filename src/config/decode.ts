@@ -32,7 +32,7 @@ export function decodeYaml(
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const ctx: Context = { ...where, lines, errors: [], warnings: [] };
   for (const e of doc.errors) {
-    const pos = e.linePos?.[0];
+    const pos = lines.linePos(e.pos[0]);
     ctx.errors.push(
       new ConfigError(e.message.split("\n")[0]!, {
         file: where.file,

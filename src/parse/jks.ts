@@ -5,14 +5,14 @@
  *
  * The layout is Java `DataOutputStream` output: big-endian u32 counts and
  * lengths, u16-prefixed modified-UTF-8 aliases, u64 timestamps, then a SHA-1
- * over password (UTF-16BE) + "Mighty Aphrodite" + everything before it. Every
- * length is checked against the bytes actually left before anything is read,
- * so hostile counts cost nothing.
+ * over password (UTF-16BE) + "Mighty Aphrodite" + everything before it.
  *
  * @module
  */
 import { createHash } from "node:crypto";
 import { SourceError } from "../errors.ts";
+import { DataReader } from "./_data_reader.ts";
+import { skipSerializedObject } from "./_java_serialization.ts";
 
 const JKS_MAGIC = 0xfeedfeed;
 const JCEKS_MAGIC = 0xcececece;
@@ -32,7 +32,7 @@ export function isJks(data: Uint8Array): boolean {
 /**
  * Returns the DER of every certificate in a JKS or JCEKS keystore: trusted
  * certificate entries and the chains of private-key entries, in file order.
- * Synchronous.
+ * JCEKS secret-key entries are stepped over. Synchronous.
  *
  * The store's integrity hash must match one of `passphrases` (tried in order),
  * as Java requires when a password is given.
@@ -45,7 +45,7 @@ export function extractJksCertificates(
   data: Uint8Array,
   passphrases: readonly string[],
 ): Uint8Array[] {
-  const reader = new Reader(data);
+  const reader = new DataReader(data, bad);
   const magic = reader.u32();
   if (magic !== JKS_MAGIC && magic !== JCEKS_MAGIC) throw bad("not a JKS or JCEKS keystore");
   const version = reader.u32();
@@ -66,9 +66,8 @@ export function extractJksCertificates(
     } else if (tag === TRUSTED_CERT_ENTRY) {
       pushCertificate(reader, version, certs);
     } else if (tag === SECRET_KEY_ENTRY && magic === JCEKS_MAGIC) {
-      // A serialized Java SealedObject: its length is only known by decoding Java
-      // serialization, so the entries after it (and the hash) cannot be located.
-      throw bad("JCEKS secret-key entries are not supported");
+      // A serialized SealedObject: walked only to find where the next entry starts.
+      skipSerializedObject(reader);
     } else {
       throw bad(`unknown entry type ${tag}`);
     }
@@ -88,7 +87,7 @@ export function extractJksCertificates(
   return certs;
 }
 
-function pushCertificate(reader: Reader, version: number, out: Uint8Array[]): void {
+function pushCertificate(reader: DataReader, version: number, out: Uint8Array[]): void {
   const type = version === 2 ? reader.utf() : "X.509";
   const encoded = reader.bytes(reader.u32());
   // Other certificate types are legal in the format but carry nothing we can report.
@@ -105,56 +104,6 @@ function digestMatches(signed: Uint8Array, passphrase: string, expected: Uint8Ar
   }
   const actual = createHash("sha1").update(password).update(WHITENER).update(signed).digest();
   return actual.length === expected.length && actual.every((byte, i) => byte === expected[i]);
-}
-
-/** A bounds-checked big-endian reader over the keystore bytes. */
-class Reader {
-  offset = 0;
-  readonly #data: Uint8Array;
-  readonly #view: DataView;
-
-  constructor(data: Uint8Array) {
-    this.#data = data;
-    this.#view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  }
-
-  u16(): number {
-    this.#need(2);
-    const value = this.#view.getUint16(this.offset);
-    this.offset += 2;
-    return value;
-  }
-
-  u32(): number {
-    this.#need(4);
-    const value = this.#view.getUint32(this.offset);
-    this.offset += 4;
-    return value;
-  }
-
-  /** A view, not a copy: callers copy only what they keep. */
-  bytes(length: number): Uint8Array {
-    this.#need(length);
-    const out = this.#data.subarray(this.offset, this.offset + length);
-    this.offset += length;
-    return out;
-  }
-
-  skip(length: number): void {
-    this.#need(length);
-    this.offset += length;
-  }
-
-  /** A `writeUTF` string. Modified UTF-8 differs from UTF-8 only outside ASCII, which type names never use. */
-  utf(): string {
-    return new TextDecoder().decode(this.bytes(this.u16()));
-  }
-
-  #need(length: number): void {
-    if (length > this.#data.length - this.offset) {
-      throw bad(`truncated at offset ${this.offset}: ${length} more bytes needed`);
-    }
-  }
 }
 
 function bad(detail: string): SourceError {

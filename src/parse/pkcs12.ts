@@ -80,11 +80,10 @@ interface EncryptedContent {
 
 /** True when `data` starts like a PFX: a SEQUENCE whose first element is INTEGER 3. */
 export function isPkcs12Like(data: Uint8Array): boolean {
-  if (data[0] !== 0x30 || data.length < 5) return false;
-  const lengthByte = data[1] ?? 0;
+  const lengthByte = data[1] ?? 0xff;
   // Short form, indefinite (BER, 0x80) or long form with 1 to 4 length bytes.
-  const headerLength = lengthByte < 0x80 ? 2 : lengthByte === 0x80 ? 2 : 2 + (lengthByte & 0x7f);
-  if (lengthByte > 0x84) return false;
+  if (data[0] !== 0x30 || lengthByte > 0x84) return false;
+  const headerLength = lengthByte <= 0x80 ? 2 : 2 + (lengthByte & 0x7f);
   return data[headerLength] === 0x02 && data[headerLength + 1] === 0x01 &&
     data[headerLength + 2] === 0x03;
 }

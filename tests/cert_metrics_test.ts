@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import type { Bundle, Certificate } from "../src/bundle.ts";
+import { CertMetrics, type CertMetricsOptions } from "../src/metrics/cert_metrics.ts";
+import { LabelSchema, type LabelSchemaOptions, sanitizeLabelName, trimPath } from "../src/metrics/labels.ts";
+import { renderSourceMetrics } from "../src/metrics/source_metrics.ts";
+import { Store } from "../src/store.ts";
+import { promtoolCheckMetrics } from "./testing/promtool.ts";
+
+const NOW = 1_800_000_000;
+const cert = (over: Partial<Certificate> = {}): Certificate => ({
+  fingerprint: "aa".repeat(32),
+  serial: "1234",
+  notBefore: NOW - 1000,
+  notAfter: NOW + 5000,
+  subject: { CN: "web", O: "Acme" },
+  issuer: { CN: "ca", C: "FR" },
+  ...over,
+});
+const FILE = { kind: "file", name: "pki" };
+
+function render(bundles: Bundle[], metrics: CertMetricsOptions = {}, labels: LabelSchemaOptions = {}) {
+  const store = new Store();
+  for (const b of bundles) store.put(FILE, b);
+  return new CertMetrics(new LabelSchema(labels), metrics).render(store, NOW);
+}
+
+const lines = (text: string, name: string) => text.split("\n").filter((l) => l.startsWith(name + "{"));
+
+Deno.test("CertMetrics renders the golden body for a fixed store", async () => {
+  const store = new Store();
+  store.register({ kind: "kubeconfig", name: "kc" });
+  store.put(FILE, {
+    ref: "/etc/pki/a.pem",
+    location: { filepath: "/etc/pki/a.pem" },
+    items: [
+      { kind: "cert", index: 0, cert: cert() },
+      { kind: "cert", index: 1, cert: cert({ serial: "7", notAfter: NOW - 10, subject: { CN: 'quo"te\\back\nline' } }) },
+      { kind: "error", index: 2, reason: "bad_pem", message: "Invalid base64" },
+    ],
+  });
+  store.put({ kind: "kubeconfig", name: "kc" }, {
+    ref: "/etc/kubernetes/admin.conf#user/admin",
+    location: { filepath: "/etc/kubernetes/admin.conf", embeddedKind: "user", embeddedKey: "admin" },
+    items: [{ kind: "cert", index: 0, cert: cert({ serial: "99", subject: { CN: "kubernetes-admin", O: "system:masters" } }) }],
+  });
+  store.setUp(FILE, true);
+  const body = new CertMetrics(new LabelSchema({ trimPathComponents: 1, issuerFields: ["CN"], subjectFields: ["CN", "O"] }), {
+    exposeRelative: true,
+    exposePerCertError: true,
+    exposeNotBefore: true,
+  }).render(store, NOW) + renderSourceMetrics(store);
+  const goldenUrl = new URL("./testdata/golden/cert_metrics.txt", import.meta.url);
+  if (Deno.env.get("UPDATE_GOLDEN")) await Deno.writeTextFile(goldenUrl, body);
+  assert.equal(body, await Deno.readTextFile(goldenUrl));
+  assert.equal(await promtoolCheckMetrics(body), "");
+});
+
+Deno.test("CertMetrics gates families as upstream does", () => {
+  const b = { ref: "a", location: { filepath: "/a" }, items: [{ kind: "cert" as const, index: 0, cert: cert() }] };
+  const plain = render([b]);
+  assert.equal(lines(plain, "x509_cert_not_after").length, 1);
+  assert.equal(lines(plain, "x509_cert_expired").length, 1);
+  for (const gated of ["x509_cert_not_before", "x509_cert_expires_in_seconds", "x509_cert_valid_since_seconds", "x509_cert_error"]) {
+    assert.equal(plain.includes(gated), false, gated);
+  }
+  const noExpired = render([b], { exposeExpired: false });
+  assert.equal(noExpired.includes("x509_cert_expired"), false);
+});
+
+Deno.test("CertMetrics computes expired and relative values against now", () => {
+  const items = [
+    { kind: "cert" as const, index: 0, cert: cert({ serial: "1", notAfter: NOW + 60 }) },
+    { kind: "cert" as const, index: 1, cert: cert({ serial: "2", notAfter: NOW - 60, notBefore: NOW - 600 }) },
+  ];
+  const body = render([{ ref: "a", location: { filepath: "/a" }, items }], { exposeRelative: true });
+  assert.deepEqual(lines(body, "x509_cert_expired").map((l) => l.split(" ").pop()), ["0", "1"]);
+  assert.deepEqual(lines(body, "x509_cert_expires_in_seconds").map((l) => l.split(" ").pop()), ["60", "-60"]);
+  assert.deepEqual(lines(body, "x509_cert_valid_since_seconds").map((l) => l.split(" ").pop()), ["1000", "600"]);
+});
+
+const twin = (): Bundle[] => [{
+  ref: "/dup.pem",
+  location: { filepath: "/dup.pem" },
+  items: [
+    { kind: "cert", index: 0, cert: cert() },
+    { kind: "cert", index: 1, cert: cert() }, // the same certificate twice in one bundle
+    { kind: "cert", index: 2, cert: cert({ serial: "other" }) },
+  ],
+}];
+
+Deno.test("collisionDiscriminator auto labels only the colliding series, with distinct values", () => {
+  const got = lines(render(twin(), { discriminatorLength: 10 }), "x509_cert_not_after");
+  const discs = got.map((l) => /discriminator="([0-9a-f]*)"/.exec(l)?.[1]);
+  assert.equal(discs[0]?.length, 10);
+  assert.notEqual(discs[0], discs[1]);
+  assert.equal(discs[2], undefined);
+  assert.equal(new Set(got.map((l) => l.split("} ")[0])).size, 3);
+});
+
+Deno.test("collisionDiscriminator always labels every series and never drops the duplicates", () => {
+  const always = lines(render(twin(), { collision: "always" }), "x509_cert_not_after");
+  assert.equal(always.filter((l) => l.includes("discriminator=")).length, 3);
+  const never = lines(render(twin(), { collision: "never" }), "x509_cert_not_after");
+  assert.equal(never.length, 2);
+  assert.equal(never.some((l) => l.includes("discriminator=")), false);
+});
+
+Deno.test("the same file watched by two sources never breaks the scrape", async () => {
+  const store = new Store();
+  const b = twin()[0]!;
+  store.put({ kind: "file", name: "one" }, { ...b, items: [b.items[0]!] });
+  store.put({ kind: "file", name: "two" }, { ...b, items: [b.items[0]!] });
+  const body = new CertMetrics(new LabelSchema()).render(store, NOW);
+  assert.equal(new Set(lines(body, "x509_cert_not_after").map((l) => l.split("} ")[0])).size, 2);
+  assert.equal(await promtoolCheckMetrics(body), "");
+});
+
+Deno.test("label helpers follow upstream: trimPath, sanitizeLabelName", () => {
+  assert.equal(trimPath("/etc/kubernetes/pki/ca.crt", 2), "/pki/ca.crt");
+  assert.equal(trimPath("/etc/ca.crt", 5), "");
+  assert.equal(trimPath("rel/a/b", 1), "a/b");
+  assert.equal(sanitizeLabelName("app.kubernetes.io/name"), "app_kubernetes_io_name");
+  assert.equal(sanitizeLabelName("1team"), "_1team");
+});
+
+Deno.test("exposed object labels become columns on every series, empty where absent", () => {
+  const body = render([
+    { ref: "s", location: { secretNamespace: "ns", secretName: "tls", secretKey: "tls.crt", extraLabels: { secret_label_team: "sre" } }, items: [{ kind: "cert", index: 0, cert: cert() }] },
+    { ref: "f", location: { filepath: "/f" }, items: [{ kind: "cert", index: 0, cert: cert({ serial: "2" }) }] },
+  ], {}, { extraLabelNames: ["secret_label_team"] });
+  const got = lines(body, "x509_cert_not_after");
+  assert.ok(got[0]?.includes('secret_label_team="sre"'));
+  assert.ok(got[1]?.includes('secret_label_team=""'));
+});
+
+Deno.test("the render cache follows bundle replacement", () => {
+  const store = new Store();
+  const metrics = new CertMetrics(new LabelSchema());
+  store.put(FILE, { ref: "a", location: { filepath: "/a" }, items: [{ kind: "cert", index: 0, cert: cert({ serial: "1" }) }] });
+  assert.ok(metrics.render(store, NOW).includes('serial_number="1"'));
+  store.put(FILE, { ref: "a", location: { filepath: "/a" }, items: [{ kind: "cert", index: 0, cert: cert({ serial: "2" }) }] });
+  const body = metrics.render(store, NOW);
+  assert.ok(body.includes('serial_number="2"') && !body.includes('serial_number="1"'));
+});
