@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import type { Bundle, Certificate } from "../src/bundle.ts";
 import { CertMetrics, type CertMetricsOptions } from "../src/metrics/cert_metrics.ts";
-import { LabelSchema, type LabelSchemaOptions, sanitizeLabelName, trimPath } from "../src/metrics/labels.ts";
+import {
+  LabelSchema,
+  type LabelSchemaOptions,
+  sanitizeLabelName,
+  trimPath,
+} from "../src/metrics/labels.ts";
 import { renderSourceMetrics } from "../src/metrics/source_metrics.ts";
 import { Store } from "../src/store.ts";
 import { promtoolCheckMetrics } from "./testing/promtool.ts";
@@ -18,13 +23,18 @@ const cert = (over: Partial<Certificate> = {}): Certificate => ({
 });
 const FILE = { kind: "file", name: "pki" };
 
-function render(bundles: Bundle[], metrics: CertMetricsOptions = {}, labels: LabelSchemaOptions = {}) {
+function render(
+  bundles: Bundle[],
+  metrics: CertMetricsOptions = {},
+  labels: LabelSchemaOptions = {},
+) {
   const store = new Store();
   for (const b of bundles) store.put(FILE, b);
   return new CertMetrics(new LabelSchema(labels), metrics).render(store, NOW);
 }
 
-const lines = (text: string, name: string) => text.split("\n").filter((l) => l.startsWith(name + "{"));
+const lines = (text: string, name: string) =>
+  text.split("\n").filter((l) => l.startsWith(name + "{"));
 
 Deno.test("CertMetrics renders the golden body for a fixed store", async () => {
   const store = new Store();
@@ -34,21 +44,36 @@ Deno.test("CertMetrics renders the golden body for a fixed store", async () => {
     location: { filepath: "/etc/pki/a.pem" },
     items: [
       { kind: "cert", index: 0, cert: cert() },
-      { kind: "cert", index: 1, cert: cert({ serial: "7", notAfter: NOW - 10, subject: { CN: 'quo"te\\back\nline' } }) },
+      {
+        kind: "cert",
+        index: 1,
+        cert: cert({ serial: "7", notAfter: NOW - 10, subject: { CN: 'quo"te\\back\nline' } }),
+      },
       { kind: "error", index: 2, reason: "bad_pem", message: "Invalid base64" },
     ],
   });
   store.put({ kind: "kubeconfig", name: "kc" }, {
     ref: "/etc/kubernetes/admin.conf#user/admin",
-    location: { filepath: "/etc/kubernetes/admin.conf", embeddedKind: "user", embeddedKey: "admin" },
-    items: [{ kind: "cert", index: 0, cert: cert({ serial: "99", subject: { CN: "kubernetes-admin", O: "system:masters" } }) }],
+    location: {
+      filepath: "/etc/kubernetes/admin.conf",
+      embeddedKind: "user",
+      embeddedKey: "admin",
+    },
+    items: [{
+      kind: "cert",
+      index: 0,
+      cert: cert({ serial: "99", subject: { CN: "kubernetes-admin", O: "system:masters" } }),
+    }],
   });
   store.setUp(FILE, true);
-  const body = new CertMetrics(new LabelSchema({ trimPathComponents: 1, issuerFields: ["CN"], subjectFields: ["CN", "O"] }), {
-    exposeRelative: true,
-    exposePerCertError: true,
-    exposeNotBefore: true,
-  }).render(store, NOW) + renderSourceMetrics(store);
+  const body = new CertMetrics(
+    new LabelSchema({ trimPathComponents: 1, issuerFields: ["CN"], subjectFields: ["CN", "O"] }),
+    {
+      exposeRelative: true,
+      exposePerCertError: true,
+      exposeNotBefore: true,
+    },
+  ).render(store, NOW) + renderSourceMetrics(store);
   const goldenUrl = new URL("./testdata/golden/cert_metrics.txt", import.meta.url);
   if (Deno.env.get("UPDATE_GOLDEN")) await Deno.writeTextFile(goldenUrl, body);
   assert.equal(body, await Deno.readTextFile(goldenUrl));
@@ -56,11 +81,22 @@ Deno.test("CertMetrics renders the golden body for a fixed store", async () => {
 });
 
 Deno.test("CertMetrics gates families as upstream does", () => {
-  const b = { ref: "a", location: { filepath: "/a" }, items: [{ kind: "cert" as const, index: 0, cert: cert() }] };
+  const b = {
+    ref: "a",
+    location: { filepath: "/a" },
+    items: [{ kind: "cert" as const, index: 0, cert: cert() }],
+  };
   const plain = render([b]);
   assert.equal(lines(plain, "x509_cert_not_after").length, 1);
   assert.equal(lines(plain, "x509_cert_expired").length, 1);
-  for (const gated of ["x509_cert_not_before", "x509_cert_expires_in_seconds", "x509_cert_valid_since_seconds", "x509_cert_error"]) {
+  for (
+    const gated of [
+      "x509_cert_not_before",
+      "x509_cert_expires_in_seconds",
+      "x509_cert_valid_since_seconds",
+      "x509_cert_error",
+    ]
+  ) {
     assert.equal(plain.includes(gated), false, gated);
   }
   const noExpired = render([b], { exposeExpired: false });
@@ -70,12 +106,24 @@ Deno.test("CertMetrics gates families as upstream does", () => {
 Deno.test("CertMetrics computes expired and relative values against now", () => {
   const items = [
     { kind: "cert" as const, index: 0, cert: cert({ serial: "1", notAfter: NOW + 60 }) },
-    { kind: "cert" as const, index: 1, cert: cert({ serial: "2", notAfter: NOW - 60, notBefore: NOW - 600 }) },
+    {
+      kind: "cert" as const,
+      index: 1,
+      cert: cert({ serial: "2", notAfter: NOW - 60, notBefore: NOW - 600 }),
+    },
   ];
-  const body = render([{ ref: "a", location: { filepath: "/a" }, items }], { exposeRelative: true });
+  const body = render([{ ref: "a", location: { filepath: "/a" }, items }], {
+    exposeRelative: true,
+  });
   assert.deepEqual(lines(body, "x509_cert_expired").map((l) => l.split(" ").pop()), ["0", "1"]);
-  assert.deepEqual(lines(body, "x509_cert_expires_in_seconds").map((l) => l.split(" ").pop()), ["60", "-60"]);
-  assert.deepEqual(lines(body, "x509_cert_valid_since_seconds").map((l) => l.split(" ").pop()), ["1000", "600"]);
+  assert.deepEqual(lines(body, "x509_cert_expires_in_seconds").map((l) => l.split(" ").pop()), [
+    "60",
+    "-60",
+  ]);
+  assert.deepEqual(lines(body, "x509_cert_valid_since_seconds").map((l) => l.split(" ").pop()), [
+    "1000",
+    "600",
+  ]);
 });
 
 const twin = (): Bundle[] => [{
@@ -124,10 +172,27 @@ Deno.test("label helpers follow upstream: trimPath, sanitizeLabelName", () => {
 });
 
 Deno.test("exposed object labels become columns on every series, empty where absent", () => {
-  const body = render([
-    { ref: "s", location: { secretNamespace: "ns", secretName: "tls", secretKey: "tls.crt", extraLabels: { secret_label_team: "sre" } }, items: [{ kind: "cert", index: 0, cert: cert() }] },
-    { ref: "f", location: { filepath: "/f" }, items: [{ kind: "cert", index: 0, cert: cert({ serial: "2" }) }] },
-  ], {}, { extraLabelNames: ["secret_label_team"] });
+  const body = render(
+    [
+      {
+        ref: "s",
+        location: {
+          secretNamespace: "ns",
+          secretName: "tls",
+          secretKey: "tls.crt",
+          extraLabels: { secret_label_team: "sre" },
+        },
+        items: [{ kind: "cert", index: 0, cert: cert() }],
+      },
+      {
+        ref: "f",
+        location: { filepath: "/f" },
+        items: [{ kind: "cert", index: 0, cert: cert({ serial: "2" }) }],
+      },
+    ],
+    {},
+    { extraLabelNames: ["secret_label_team"] },
+  );
   const got = lines(body, "x509_cert_not_after");
   assert.ok(got[0]?.includes('secret_label_team="sre"'));
   assert.ok(got[1]?.includes('secret_label_team=""'));
@@ -136,9 +201,17 @@ Deno.test("exposed object labels become columns on every series, empty where abs
 Deno.test("the render cache follows bundle replacement", () => {
   const store = new Store();
   const metrics = new CertMetrics(new LabelSchema());
-  store.put(FILE, { ref: "a", location: { filepath: "/a" }, items: [{ kind: "cert", index: 0, cert: cert({ serial: "1" }) }] });
+  store.put(FILE, {
+    ref: "a",
+    location: { filepath: "/a" },
+    items: [{ kind: "cert", index: 0, cert: cert({ serial: "1" }) }],
+  });
   assert.ok(metrics.render(store, NOW).includes('serial_number="1"'));
-  store.put(FILE, { ref: "a", location: { filepath: "/a" }, items: [{ kind: "cert", index: 0, cert: cert({ serial: "2" }) }] });
+  store.put(FILE, {
+    ref: "a",
+    location: { filepath: "/a" },
+    items: [{ kind: "cert", index: 0, cert: cert({ serial: "2" }) }],
+  });
   const body = metrics.render(store, NOW);
   assert.ok(body.includes('serial_number="2"') && !body.includes('serial_number="1"'));
 });

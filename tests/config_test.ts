@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { ConfigErrors } from "../src/config/decode.ts";
 import { formatDuration, parseDuration } from "../src/config/duration.ts";
 import { applyFlags, FlagError, hasSourceFlags, parseFlags } from "../src/config/flags.ts";
-import { configSearchPath, loadEmbeddedDefault, parseConfig, staticPrefix } from "../src/config/load.ts";
+import {
+  configSearchPath,
+  loadEmbeddedDefault,
+  parseConfig,
+  staticPrefix,
+} from "../src/config/load.ts";
 
 const dir = new URL("./testdata/config/", import.meta.url);
 const fixtures = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
@@ -74,12 +79,21 @@ Deno.test("parseConfig() decodes every key of a full file and resolves relative 
 Deno.test("parseConfig() warns about keys upstream accepts but ignores", () => {
   const { warnings } = load("upstream_ignored.good.yaml");
   const keys = warnings.map((w) => w.split(": ")[1]);
-  assert.deepEqual(keys.sort(), ["diagnostics", "log.timing", "server.readTimeout", "server.systemdSocket", "sources[0].workers"]);
+  assert.deepEqual(keys.sort(), [
+    "diagnostics",
+    "log.timing",
+    "server.readTimeout",
+    "server.systemdSocket",
+    "sources[0].workers",
+  ]);
 });
 
 Deno.test("parseConfig() reports every error of a file at once", () => {
   const err = catchConfigErrors(() =>
-    parseConfig("metrics: { exposeRelatve: true, trimPathComponents: -1 }\nlog: { level: loud }\n", "c.yaml")
+    parseConfig(
+      "metrics: { exposeRelatve: true, trimPathComponents: -1 }\nlog: { level: loud }\n",
+      "c.yaml",
+    )
   );
   assert.equal(err.errors.length, 3);
 });
@@ -90,12 +104,26 @@ Deno.test("parseDuration() accepts Go durations and rejects the rest", () => {
   assert.equal(parseDuration("1.5h"), 5_400_000);
   assert.equal(parseDuration("250ms"), 250);
   assert.equal(parseDuration("0"), 0);
-  for (const bad of ["", "30", "s", "1d", "30 s", "-5s"]) assert.equal(parseDuration(bad), undefined, bad);
+  for (const bad of ["", "30", "s", "1d", "30 s", "-5s"]) {
+    assert.equal(parseDuration(bad), undefined, bad);
+  }
   assert.equal(formatDuration(5_400_000), "1h30m");
 });
 
 Deno.test("legacy flags map onto the schema and each logs a deprecation", () => {
-  const flags = parseFlags(["-f", "/a.pem", "--watch-file=/b.pem", "-d", "/etc/ssl/", "-k", "/kc", "--watch-kube-secrets", "-b", "127.0.0.1:1", "--debug"]);
+  const flags = parseFlags([
+    "-f",
+    "/a.pem",
+    "--watch-file=/b.pem",
+    "-d",
+    "/etc/ssl/",
+    "-k",
+    "/kc",
+    "--watch-kube-secrets",
+    "-b",
+    "127.0.0.1:1",
+    "--debug",
+  ]);
   assert.equal(flags.warnings.length, 7);
   assert.ok(hasSourceFlags(flags));
   const { config } = parseConfig("", "flags");
@@ -103,10 +131,18 @@ Deno.test("legacy flags map onto the schema and each logs a deprecation", () => 
   assert.equal(config.server.listen, "127.0.0.1:1");
   assert.equal(config.log.level, "debug");
   const [files, dirSource, kc, kube] = config.sources;
-  assert.ok(files?.kind === "file" && dirSource?.kind === "file" && kc?.kind === "kubeconfig" && kube?.kind === "kubernetes");
+  assert.ok(
+    files?.kind === "file" && dirSource?.kind === "file" && kc?.kind === "kubeconfig" &&
+      kube?.kind === "kubernetes",
+  );
   assert.deepEqual(files.paths, ["/a.pem", "/b.pem"]);
   assert.deepEqual(dirSource.paths, ["/etc/ssl/*"], "--watch-dir is one level");
-  assert.deepEqual(kube.secrets?.types[0], { type: "kubernetes.io/tls", key: "tls.crt", keyPatterns: [], format: "pem" });
+  assert.deepEqual(kube.secrets?.types[0], {
+    type: "kubernetes.io/tls",
+    key: "tls.crt",
+    keyPatterns: [],
+    format: "pem",
+  });
 });
 
 Deno.test("parseFlags() refuses unknown flags and missing values", () => {
@@ -116,10 +152,13 @@ Deno.test("parseFlags() refuses unknown flags and missing values", () => {
 });
 
 Deno.test("configSearchPath() follows XDG, then HOME, then /etc", () => {
-  assert.deepEqual(configSearchPath((n) => ({ XDG_CONFIG_HOME: "/x", HOME: "/h" } as Record<string, string>)[n]), [
-    "/x/x509-certificate-exporter/config.yaml",
-    "/etc/x509-certificate-exporter/config.yaml",
-  ]);
+  assert.deepEqual(
+    configSearchPath((n) => ({ XDG_CONFIG_HOME: "/x", HOME: "/h" } as Record<string, string>)[n]),
+    [
+      "/x/x509-certificate-exporter/config.yaml",
+      "/etc/x509-certificate-exporter/config.yaml",
+    ],
+  );
   assert.deepEqual(configSearchPath((n) => (n === "HOME" ? "/h" : undefined)), [
     "/h/.config/x509-certificate-exporter/config.yaml",
     "/etc/x509-certificate-exporter/config.yaml",
@@ -129,7 +168,10 @@ Deno.test("configSearchPath() follows XDG, then HOME, then /etc", () => {
 Deno.test("the embedded default keeps only the locations that exist on this host", async () => {
   const host = new Set(["/etc/kubernetes/pki", "/etc/ssl/certs/ca-certificates.crt"]);
   const loaded = await loadEmbeddedDefault((p) => Promise.resolve(host.has(p)));
-  assert.deepEqual(loaded.chosen, ["/etc/kubernetes/pki/*.crt", "/etc/ssl/certs/ca-certificates.crt"]);
+  assert.deepEqual(loaded.chosen, [
+    "/etc/kubernetes/pki/*.crt",
+    "/etc/ssl/certs/ca-certificates.crt",
+  ]);
   assert.deepEqual(loaded.config.sources.map((s) => s.name), ["kubeadm-pki", "system-trust-store"]);
   const none = await loadEmbeddedDefault(() => Promise.resolve(false));
   assert.deepEqual(none.config.sources, []);

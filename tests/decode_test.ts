@@ -37,7 +37,9 @@ Deno.test("decodeItems() reads TRUSTED CERTIFICATE blocks with OpenSSL trust set
   const a = await makeCert({ serial: "0abc" });
   const aux = new Uint8Array([0x30, 0x03, 0x0c, 0x01, 0x78]); // a trailing SEQUENCE, like X509_AUX
   const body = new Uint8Array([...a.der, ...aux]);
-  const pem = `-----BEGIN TRUSTED CERTIFICATE-----\n${btoa(String.fromCharCode(...body))}\n-----END TRUSTED CERTIFICATE-----\n`;
+  const pem = `-----BEGIN TRUSTED CERTIFICATE-----\n${
+    btoa(String.fromCharCode(...body))
+  }\n-----END TRUSTED CERTIFICATE-----\n`;
   const items = decodeItems(enc.encode(pem), { cache: new CertificateCache() });
   assert.equal(items[0]?.kind === "cert" && items[0].cert.serial, serialDecimal("0abc"));
 });
@@ -55,10 +57,16 @@ Deno.test("decodeItems() reads DER when configured and says bad_der for binary g
   const cache = new CertificateCache();
   const der = decodeItems(a.der, { cache, formats: ["pem", "der"] });
   assert.equal(der[0]?.kind === "cert" && der[0].cert.serial, "7");
-  assert.deepEqual(reasons(decodeItems(new Uint8Array([0x30, 0x82, 0xff, 0xff, 1]), { cache, formats: ["der"] })), [
-    "bad_der",
-  ]);
-  assert.deepEqual(reasons(decodeItems(new Uint8Array([0, 1, 2]), { cache, formats: ["pem", "der"] })), ["bad_der"]);
+  assert.deepEqual(
+    reasons(decodeItems(new Uint8Array([0x30, 0x82, 0xff, 0xff, 1]), { cache, formats: ["der"] })),
+    [
+      "bad_der",
+    ],
+  );
+  assert.deepEqual(
+    reasons(decodeItems(new Uint8Array([0, 1, 2]), { cache, formats: ["pem", "der"] })),
+    ["bad_der"],
+  );
   // Without der in formats, a DER file is simply not a certificate file.
   assert.deepEqual(reasons(decodeItems(a.der, { cache })), ["no_certificate_found"]);
 });
@@ -70,7 +78,9 @@ Deno.test("CertificateCache parses repeated bytes once and shares the object", a
   const second = decodeItems(enc.encode(ca.pem + ca.pem), { cache });
   assert.equal(cache.misses, 1);
   assert.equal(cache.hits, 2);
-  assert.ok(first[0]?.kind === "cert" && second[1]?.kind === "cert" && first[0].cert === second[1].cert);
+  assert.ok(
+    first[0]?.kind === "cert" && second[1]?.kind === "cert" && first[0].cert === second[1].cert,
+  );
 });
 
 Deno.test("CertificateCache evicts the least recently used entry past its bound", async () => {

@@ -21,7 +21,10 @@ Deno.test("parseCertificate() renders serials with leading zeros and long serial
   const short = await makeCert({ serial: "0001" });
   assert.deepEqual(parseCertificate(short.der).serial, "1");
   const long = await makeCert({ serial: "00ff0000000000000000000000000000000001" });
-  assert.deepEqual(parseCertificate(long.der).serial, serialDecimal("ff0000000000000000000000000000000001"));
+  assert.deepEqual(
+    parseCertificate(long.der).serial,
+    serialDecimal("ff0000000000000000000000000000000001"),
+  );
 });
 
 Deno.test("parseCertificate() keeps the first O/OU and the last CN of multi-valued names", async () => {
@@ -83,5 +86,8 @@ Deno.test("parseCertificate() survives random mutations with only DerError", asy
 
 Deno.test("sha256Hex() is the certificate fingerprint", async () => {
   const made = await makeCert();
-  assert.deepEqual(sha256Hex(made.der), new X509Certificate(made.der).fingerprint256.replace(/:/g, "").toLowerCase());
+  assert.deepEqual(
+    sha256Hex(made.der),
+    new X509Certificate(made.der).fingerprint256.replace(/:/g, "").toLowerCase(),
+  );
 });

@@ -9,8 +9,18 @@ import * as x509 from "@peculiar/x509";
 export type KeyType = "rsa2048" | "rsa4096" | "p256" | "p384" | "ed25519";
 
 const ALGORITHMS: Record<KeyType, RsaHashedKeyGenParams | EcKeyGenParams | Algorithm> = {
-  rsa2048: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 } as RsaHashedKeyGenParams,
-  rsa4096: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 4096 } as RsaHashedKeyGenParams,
+  rsa2048: {
+    name: "RSASSA-PKCS1-v1_5",
+    hash: "SHA-256",
+    publicExponent: new Uint8Array([1, 0, 1]),
+    modulusLength: 2048,
+  } as RsaHashedKeyGenParams,
+  rsa4096: {
+    name: "RSASSA-PKCS1-v1_5",
+    hash: "SHA-256",
+    publicExponent: new Uint8Array([1, 0, 1]),
+    modulusLength: 4096,
+  } as RsaHashedKeyGenParams,
   p256: { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as EcKeyGenParams,
   p384: { name: "ECDSA", namedCurve: "P-384", hash: "SHA-384" } as EcKeyGenParams,
   ed25519: { name: "Ed25519" },
@@ -21,7 +31,9 @@ const keyCache = new Map<KeyType, Promise<CryptoKeyPair>>();
 function keysFor(type: KeyType): Promise<CryptoKeyPair> {
   let keys = keyCache.get(type);
   if (!keys) {
-    keys = crypto.subtle.generateKey(ALGORITHMS[type], true, ["sign", "verify"]) as Promise<CryptoKeyPair>;
+    keys = crypto.subtle.generateKey(ALGORITHMS[type], true, ["sign", "verify"]) as Promise<
+      CryptoKeyPair
+    >;
     keyCache.set(type, keys);
   }
   return keys;
@@ -64,7 +76,8 @@ export async function makeCert(spec: CertSpec = {}): Promise<TestCert> {
   const notBefore = spec.notBefore ?? new Date(Math.floor(now / 1000) * 1000 - 86_400_000);
   const notAfter = spec.notAfter ??
     new Date(Math.floor(now / 1000) * 1000 + (spec.days ?? 365) * 86_400_000);
-  const serialHex = spec.serial ?? (0x10000 + ++counter).toString(16) + crypto.randomUUID().replace(/-/g, "").slice(0, 12);
+  const serialHex = spec.serial ??
+    (0x10000 + ++counter).toString(16) + crypto.randomUUID().replace(/-/g, "").slice(0, 12);
   const name = spec.name ?? "CN=test";
   const signingAlgorithm = ALGORITHMS[keyType];
   const extensions = spec.ca ? [new x509.BasicConstraintsExtension(true, undefined, true)] : [];

@@ -18,7 +18,8 @@ export async function promtoolCheckMetrics(body: string): Promise<string> {
 /** True when promtool is installed (CI installs it; a bare dev box may not have it). */
 export function hasPromtool(): boolean {
   try {
-    new Deno.Command("promtool", { args: ["--version"], stdout: "null", stderr: "null" }).outputSync();
+    new Deno.Command("promtool", { args: ["--version"], stdout: "null", stderr: "null" })
+      .outputSync();
     return true;
   } catch {
     return false;

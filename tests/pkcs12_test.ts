@@ -1,0 +1,266 @@
+import assert from "node:assert/strict";
+import { SourceError } from "../src/errors.ts";
+import { isJks } from "../src/parse/jks.ts";
+import { extractPkcs12Certificates, isPkcs12Like } from "../src/parse/pkcs12.ts";
+import {
+  fingerprints,
+  fuzzInputs,
+  keyAndChain,
+  keytool,
+  keytoolTruststore,
+  makeTestPki,
+  opensslPkcs12,
+  run,
+  sha256,
+  type TestPki,
+} from "./testing/keystores.ts";
+
+interface Fixtures {
+  pki: TestPki;
+  files: Record<string, Uint8Array>;
+  /** Certificate of the keytool-generated EC key pair, as openssl reads it back. */
+  keytoolKeyPairCert: string;
+}
+
+let cached: Promise<Fixtures> | undefined;
+
+/** Builds every store once per file (keytool is slow), then keeps only the bytes. */
+function fixtures(): Promise<Fixtures> {
+  cached ??= build();
+  return cached;
+}
+
+async function build(): Promise<Fixtures> {
+  const dir = await Deno.makeTempDir({ prefix: "pkcs12_test_" });
+  try {
+    const pki = await makeTestPki(dir);
+    const secret = ["-passout", "pass:secret"];
+    const p12 = (name: string, args: string[]) => opensslPkcs12(pki, name, args);
+    const keytoolPair = `${dir}/keytool-pair.p12`;
+    const keytoolTrust = `${dir}/keytool-trust.p12`;
+    const [
+      opensslDefault,
+      legacy,
+      empty,
+      nomacAes,
+      nomacRc2,
+      plainCerts,
+      truststore,
+      keyOnly,
+      hugeIterations,
+    ] = await Promise.all([
+      p12("default", [...keyAndChain(pki), ...secret]),
+      p12("legacy", ["-legacy", ...keyAndChain(pki), ...secret]),
+      p12("empty", [...keyAndChain(pki), "-passout", "pass:"]),
+      p12("nomac-aes", ["-nomac", "-certpbe", "AES-256-CBC", ...keyAndChain(pki), ...secret]),
+      p12("nomac-rc2", [
+        ...["-legacy", "-nomac", "-certpbe", "PBE-SHA1-RC2-40"],
+        ...keyAndChain(pki),
+        ...secret,
+      ]),
+      p12("plain-certs", ["-certpbe", "NONE", ...keyAndChain(pki), ...secret]),
+      p12("truststore", ["-nokeys", "-in", pki.cas, ...secret]),
+      p12("key-only", ["-nocerts", "-inkey", pki.leaf.key, ...secret]),
+      p12("huge-iterations", [
+        ...["-nomac", "-nokeys", "-iter", "1000001", "-in", pki.rootEc.pem],
+        ...secret,
+      ]),
+      keytool([
+        ...["-genkeypair", "-keyalg", "EC", "-groupname", "secp256r1", "-alias", "pair"],
+        ...["-dname", "CN=keytool pair", "-validity", "30"],
+        ...["-keystore", keytoolPair, "-storetype", "PKCS12", "-storepass", "changeit"],
+      ]),
+      keytoolTruststore(pki, keytoolTrust, "PKCS12", "changeit"),
+    ]);
+    const pem = await run("openssl", [
+      ...["pkcs12", "-in", keytoolPair, "-nokeys", "-passin", "pass:changeit"],
+    ]);
+    const pairPem = `${dir}/keytool-pair.pem`;
+    await Deno.writeFile(pairPem, pem);
+    const pairDer = await run("openssl", ["x509", "-in", pairPem, "-outform", "DER"]);
+    return {
+      pki,
+      keytoolKeyPairCert: sha256(pairDer),
+      files: {
+        opensslDefault,
+        legacy,
+        empty,
+        nomacAes,
+        nomacRc2,
+        plainCerts,
+        truststore,
+        keyOnly,
+        hugeIterations,
+        keytoolPair: await Deno.readFile(keytoolPair),
+        keytoolTrust: await Deno.readFile(keytoolTrust),
+      },
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function file(fx: Fixtures, name: string): Uint8Array {
+  const bytes = fx.files[name];
+  if (bytes === undefined) throw new Error(`No fixture ${name}`);
+  return bytes;
+}
+
+function leafAndChain(pki: TestPki): string[] {
+  return [pki.leaf.sha256, pki.intermediate.sha256, pki.rootRsa.sha256].sort();
+}
+
+function threeCas(pki: TestPki): string[] {
+  return [pki.rootRsa.sha256, pki.rootEc.sha256, pki.intermediate.sha256].sort();
+}
+
+/** True when `data` contains the DER encoding of `oid`, which proves which algorithm a tool used. */
+function mentions(data: Uint8Array, oidHex: string): boolean {
+  return Array.from(data, (b) => b.toString(16).padStart(2, "0")).join("").includes(oidHex);
+}
+const AES_256_CBC = "060960864801650304012a";
+const SHA256 = "0609608648016503040201";
+const RC2_40 = "060a2a864886f70d010c0106";
+const TRIPLE_DES = "060a2a864886f70d010c0103";
+const SHA1 = "06052b0e03021a";
+
+function assertReason(fn: () => unknown, reason: string): void {
+  assert.throws(fn, (err) => err instanceof SourceError && err.reason === reason);
+}
+
+Deno.test("extractPkcs12Certificates() reads key, leaf and chain from an OpenSSL 3 default file", async () => {
+  const fx = await fixtures();
+  const data = file(fx, "opensslDefault");
+  assert.ok(mentions(data, AES_256_CBC) && mentions(data, SHA256));
+  const certs = extractPkcs12Certificates(data, ["secret"]);
+  assert.deepEqual(fingerprints(certs), leafAndChain(fx.pki));
+  assert.equal(sha256(certs[0]!), fx.pki.leaf.sha256, "file order is kept");
+});
+
+Deno.test("extractPkcs12Certificates() decrypts -legacy files (RC2-40 certificates, 3DES key, SHA-1 MAC)", async () => {
+  const fx = await fixtures();
+  const data = file(fx, "legacy");
+  assert.ok(mentions(data, RC2_40) && mentions(data, TRIPLE_DES) && mentions(data, SHA1));
+  assert.deepEqual(fingerprints(extractPkcs12Certificates(data, ["secret"])), leafAndChain(fx.pki));
+});
+
+Deno.test("extractPkcs12Certificates() opens an empty-password file with the empty passphrase", async () => {
+  const fx = await fixtures();
+  const data = file(fx, "empty");
+  assert.deepEqual(fingerprints(extractPkcs12Certificates(data, [""])), leafAndChain(fx.pki));
+  assert.deepEqual(
+    fingerprints(extractPkcs12Certificates(data, ["wrong", ""])),
+    leafAndChain(fx.pki),
+  );
+  assertReason(() => extractPkcs12Certificates(data, ["wrong"]), "bad_passphrase");
+});
+
+Deno.test("extractPkcs12Certificates() decrypts -nomac files and detects a wrong passphrase without a MAC", async () => {
+  const fx = await fixtures();
+  for (const name of ["nomacAes", "nomacRc2"]) {
+    const data = file(fx, name);
+    assert.deepEqual(
+      fingerprints(extractPkcs12Certificates(data, ["secret"])),
+      leafAndChain(fx.pki),
+    );
+    assertReason(() => extractPkcs12Certificates(data, ["wrong", ""]), "bad_passphrase");
+  }
+});
+
+Deno.test("extractPkcs12Certificates() reads certificates from unencrypted safe contents", async () => {
+  const fx = await fixtures();
+  const certs = extractPkcs12Certificates(file(fx, "plainCerts"), ["secret"]);
+  assert.deepEqual(fingerprints(certs), leafAndChain(fx.pki));
+});
+
+Deno.test("extractPkcs12Certificates() returns every CA of an OpenSSL truststore", async () => {
+  const fx = await fixtures();
+  const certs = extractPkcs12Certificates(file(fx, "truststore"), ["secret"]);
+  assert.deepEqual(fingerprints(certs), threeCas(fx.pki));
+});
+
+Deno.test("extractPkcs12Certificates() reads a keytool -genkeypair EC store", async () => {
+  const fx = await fixtures();
+  const certs = extractPkcs12Certificates(file(fx, "keytoolPair"), ["changeit"]);
+  assert.deepEqual(certs.map(sha256), [fx.keytoolKeyPairCert]);
+});
+
+Deno.test("extractPkcs12Certificates() returns every CA of a keytool -importcert truststore", async () => {
+  const fx = await fixtures();
+  const certs = extractPkcs12Certificates(file(fx, "keytoolTrust"), ["changeit"]);
+  assert.deepEqual(fingerprints(certs), threeCas(fx.pki));
+});
+
+Deno.test("extractPkcs12Certificates() tries passphrases in order and rejects when none fits", async () => {
+  const fx = await fixtures();
+  const data = file(fx, "opensslDefault");
+  assert.equal(extractPkcs12Certificates(data, ["nope", "", "secret"]).length, 3);
+  assertReason(() => extractPkcs12Certificates(data, ["nope", ""]), "bad_passphrase");
+  assertReason(() => extractPkcs12Certificates(data, []), "bad_passphrase");
+});
+
+Deno.test("extractPkcs12Certificates() reports a store without certificates", async () => {
+  const fx = await fixtures();
+  assertReason(
+    () => extractPkcs12Certificates(file(fx, "keyOnly"), ["secret"]),
+    "no_certificate_found",
+  );
+});
+
+Deno.test("extractPkcs12Certificates() refuses absurd iteration counts instead of stalling", async () => {
+  const fx = await fixtures();
+  const started = performance.now();
+  assertReason(
+    () => extractPkcs12Certificates(file(fx, "hugeIterations"), ["secret"]),
+    "bad_pkcs12",
+  );
+  assert.ok(performance.now() - started < 100);
+});
+
+Deno.test("extractPkcs12Certificates() rejects garbage and truncated files as bad_pkcs12", async () => {
+  const fx = await fixtures();
+  const data = file(fx, "opensslDefault");
+  assertReason(() => extractPkcs12Certificates(new Uint8Array(), ["secret"]), "bad_pkcs12");
+  assertReason(
+    () => extractPkcs12Certificates(new TextEncoder().encode("-----BEGIN"), []),
+    "bad_pkcs12",
+  );
+  for (const length of [1, 5, 40, data.length / 2, data.length - 1]) {
+    assertReason(
+      () => extractPkcs12Certificates(data.subarray(0, length), ["secret"]),
+      "bad_pkcs12",
+    );
+  }
+});
+
+Deno.test("isPkcs12Like() recognises every PKCS#12 fixture and nothing else", async () => {
+  const fx = await fixtures();
+  for (const [name, data] of Object.entries(fx.files)) {
+    assert.ok(isPkcs12Like(data), name);
+    assert.ok(!isJks(data), name);
+  }
+  assert.ok(!isPkcs12Like(fx.pki.leaf.der));
+  assert.ok(!isPkcs12Like(new TextEncoder().encode("-----BEGIN CERTIFICATE-----")));
+  assert.ok(!isPkcs12Like(new Uint8Array([0x30])));
+});
+
+Deno.test("extractPkcs12Certificates() fails only with SourceErrors, quickly, on fuzzed input", async () => {
+  const fx = await fixtures();
+  const seeds = ["opensslDefault", "legacy", "nomacAes", "nomacRc2", "plainCerts"].map((n) =>
+    file(fx, n)
+  );
+  const prefix = Uint8Array.of(0x30, 0x82, 0x01, 0x00, 0x02, 0x01, 0x03);
+  const expected = new Set(["bad_pkcs12", "bad_passphrase", "no_certificate_found"]);
+  let slowest = 0;
+  for (const [i, input] of fuzzInputs(seeds, prefix, 400, 0x5eed).entries()) {
+    const started = performance.now();
+    try {
+      const certs = extractPkcs12Certificates(input, ["secret"]);
+      assert.ok(certs.length > 0 && certs.every((c) => c instanceof Uint8Array), `case ${i}`);
+    } catch (err) {
+      assert.ok(err instanceof SourceError && expected.has(err.reason), `case ${i}: ${err}`);
+    }
+    slowest = Math.max(slowest, performance.now() - started);
+  }
+  assert.ok(slowest < 500, `slowest case took ${slowest.toFixed(0)} ms`);
+});
