@@ -11,6 +11,8 @@ import { createHandler, createProbeHandler } from "./server/routes.ts";
 import { loadWebConfig } from "./server/web_config.ts";
 import { FileSource } from "./sources/file.ts";
 import { KubeconfigSource } from "./sources/kubeconfig.ts";
+import { KubeMetrics } from "./metrics/kube_metrics.ts";
+import { KubernetesSource } from "./sources/kubernetes.ts";
 import type { Source } from "./sources/source.ts";
 import { Store } from "./store.ts";
 
@@ -83,6 +85,9 @@ export async function startExporter(
   );
   const exposition = new Exposition(store, certs, self);
   const sources: Source[] = [];
+  const kubeMetrics = config.sources.some((s) => s.kind === "kubernetes")
+    ? new KubeMetrics(self.registry, { exposeDiagnostics: m.exposeDiagnostics })
+    : undefined;
   for (const s of config.sources) {
     const slog = logger.with({ source_kind: s.kind, source_name: s.name });
     const common = {
@@ -116,7 +121,16 @@ export async function startExporter(
         }),
       );
     } else {
-      throw new Error(`Source kind "${s.kind}" is not available in this build`);
+      sources.push(
+        new KubernetesSource({
+          config: s,
+          cache,
+          sink: store,
+          logger: slog,
+          metrics: kubeMetrics!,
+          onPanic,
+        }),
+      );
     }
   }
 

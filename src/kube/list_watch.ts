@@ -78,6 +78,9 @@ export class ListWatch<T extends KubeObject = KubeObject> {
   #abort = new AbortController();
   #running: Promise<void> | undefined;
   #rv: string | undefined;
+  /** Set by relist(): the loop drops its resume point and LISTs again. */
+  #relistRequested = false;
+  #watchAbort: AbortController | undefined;
 
   constructor(client: KubeClient, opts: ListWatchOptions<T>) {
     this.#client = client;
@@ -99,6 +102,15 @@ export class ListWatch<T extends KubeObject = KubeObject> {
     if (this.#running) return;
     this.#abort = new AbortController();
     this.#running = this.#run(this.#abort.signal);
+  }
+
+  /**
+   * Forces a fresh LIST (periodic resync, or a namespace whose labels changed):
+   * the current WATCH is cut and the next step LISTs the whole collection.
+   */
+  relist(): void {
+    this.#relistRequested = true;
+    this.#watchAbort?.abort();
   }
 
   /** Stops the loop, aborting any request in flight, and waits until it has ended. */
@@ -136,6 +148,10 @@ export class ListWatch<T extends KubeObject = KubeObject> {
     let expiredInARow = 0;
     while (!signal.aborted) {
       let waitMs = 0;
+      if (this.#relistRequested) {
+        this.#relistRequested = false;
+        this.#rv = undefined;
+      }
       if (this.#rv === undefined) {
         try {
           this.#rv = await this.#list(signal);
@@ -221,8 +237,20 @@ export class ListWatch<T extends KubeObject = KubeObject> {
     }
   }
 
+  /** One WATCH from `rv` until it ends or relist() cuts it. */
+  async #watch(rv: string, outer: AbortSignal): Promise<WatchOutcome> {
+    const ac = new AbortController();
+    this.#watchAbort = ac;
+    const signal = AbortSignal.any([outer, ac.signal]);
+    try {
+      return await this.#watchOnce(rv, signal);
+    } finally {
+      this.#watchAbort = undefined;
+    }
+  }
+
   /** One WATCH from `rv` until it ends; never throws. */
-  async #watch(rv: string, signal: AbortSignal): Promise<WatchOutcome> {
+  async #watchOnce(rv: string, signal: AbortSignal): Promise<WatchOutcome> {
     const params: Record<string, string> = {
       watch: "1",
       resourceVersion: rv,
