@@ -140,7 +140,7 @@ Deno.test("KubernetesSource: a Secret and a ConfigMap with the same name stay ap
       metadata: { name: "same", namespace: "app" },
       data: { "ca.crt": c2!.pem, "other": "x" },
     });
-  }, async (h) => {
+  }, (h) => {
     assert.deepEqual(h.view(), {
       "secret/app/same/tls.crt": ["1"],
       "configmap/app/same/ca.crt": ["2"],
@@ -317,7 +317,7 @@ Deno.test("KubernetesSource: a watched type whose keys match nothing makes no se
       "secrets",
       secret("app", "creds", { password: "hunter2", "ca.pem": "not matched" }, { type: "Opaque" }),
     );
-  }, async (h) => {
+  }, (h) => {
     assert.deepEqual(h.view(), {});
     assert.equal([...h.state().errors.values()].reduce((a, b) => a + b, 0), 0);
   });
@@ -335,7 +335,7 @@ Deno.test("KubernetesSource: bad data is an error item; exposed labels are sanit
         "broken.crt": "-----BEGIN CERTIFICATE-----\n@@\n-----END CERTIFICATE-----\n",
       }, { labels: { "app.kubernetes.io/name": "shop" } }),
     );
-  }, async (h) => {
+  }, (h) => {
     assert.deepEqual(h.view(), {
       "secret/app/web/tls.crt": ["1"],
       "secret/app/web/broken.crt": ["bad_pem"],
