@@ -46,7 +46,7 @@ interface Harness {
 async function withSource(
   yaml: string,
   seed: (s: KubeApiServer) => void,
-  fn: (h: Harness) => Promise<void>,
+  fn: (h: Harness) => void | Promise<void>,
 ) {
   const server = KubeApiServer.start({ bookmarkIntervalMs: 100 });
   seed(server);
