@@ -9,6 +9,7 @@ import { CertificateCache } from "./parse/cert_cache.ts";
 import { serve, type Server } from "./server/listen.ts";
 import { createHandler, createProbeHandler } from "./server/routes.ts";
 import { loadWebConfig } from "./server/web_config.ts";
+import { CabundleSource } from "./sources/cabundle.ts";
 import { FileSource } from "./sources/file.ts";
 import { KubeconfigSource } from "./sources/kubeconfig.ts";
 import { KubeMetrics } from "./metrics/kube_metrics.ts";
@@ -32,10 +33,13 @@ export function parseListen(address: string): { hostname: string; port: number }
   return { hostname: host === "" ? "0.0.0.0" : host, port: Number(m[3]) };
 }
 
-/** The `secret_label_*` / `configmap_label_*` columns the configured sources may fill. */
+/** The `secret_label_*` / `configmap_label_*` / `cabundle_label_*` columns sources may fill. */
 export function extraLabelNames(config: Config): string[] {
   const names = new Set<string>();
   for (const s of config.sources) {
+    if (s.kind === "cabundle") {
+      for (const l of s.cabundles.exposeLabels) names.add(`cabundle_label_${sanitizeLabelName(l)}`);
+    }
     if (s.kind !== "kubernetes") continue;
     for (const l of s.secrets?.exposeLabels ?? []) {
       names.add(`secret_label_${sanitizeLabelName(l)}`);
@@ -45,6 +49,22 @@ export function extraLabelNames(config: Config): string[] {
     }
   }
   return [...names];
+}
+
+/** Names of the sources that read each keystore format (their passphrase-failure series exist). */
+export function keystoreSources(config: Config): { pkcs12: Set<string>; jks: Set<string> } {
+  const out = { pkcs12: new Set<string>(), jks: new Set<string>() };
+  for (const s of config.sources) {
+    const formats: string[] = s.kind === "file" ? s.formats : s.kind === "kubernetes"
+      ? [
+        ...(s.secrets?.types.map((t) => t.format) ?? []),
+        ...(s.configMaps ? [s.configMaps.format] : []),
+      ]
+      : [];
+    if (formats.includes("pkcs12")) out.pkcs12.add(s.name);
+    if (formats.includes("jks")) out.jks.add(s.name);
+  }
+  return out;
 }
 
 /** Builds every piece from the configuration, starts the sources and the listeners. */
@@ -83,9 +103,9 @@ export async function startExporter(
       discriminatorLength: m.collisionDiscriminatorLength,
     },
   );
-  const exposition = new Exposition(store, certs, self);
+  const exposition = new Exposition(store, certs, self, { keystores: keystoreSources(config) });
   const sources: Source[] = [];
-  const kubeMetrics = config.sources.some((s) => s.kind === "kubernetes")
+  const kubeMetrics = config.sources.some((s) => s.kind === "kubernetes" || s.kind === "cabundle")
     ? new KubeMetrics(self.registry, { exposeDiagnostics: m.exposeDiagnostics })
     : undefined;
   for (const s of config.sources) {
@@ -108,6 +128,10 @@ export async function startExporter(
           followSymlinkDirs: s.followSymlinkDirs,
           pathMappings: s.pathMappings,
           formats: s.formats,
+          keystores: {
+            ...(s.pkcs12 ? { pkcs12: s.pkcs12 } : {}),
+            ...(s.jks ? { jks: s.jks } : {}),
+          },
           refreshInterval: s.refreshInterval ?? config.cache.filePoll.interval,
           ...(onParse ? { onParse } : {}),
         }),
@@ -118,6 +142,17 @@ export async function startExporter(
           ...common,
           paths: s.paths,
           refreshInterval: s.refreshInterval ?? config.cache.filePoll.interval,
+        }),
+      );
+    } else if (s.kind === "cabundle") {
+      sources.push(
+        new CabundleSource({
+          config: s,
+          cache,
+          sink: store,
+          logger: slog,
+          metrics: kubeMetrics!,
+          onPanic,
         }),
       );
     } else {

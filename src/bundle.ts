@@ -20,14 +20,29 @@ export interface Certificate {
   readonly issuer: DistinguishedName;
 }
 
-/** One entry of a bundle: a certificate, or the error that stood where one was expected. */
+/** What is kept of a parsed certificate revocation list. */
+export interface Crl {
+  /** SHA-256 of the DER encoding, lowercase hex. */
+  readonly fingerprint: string;
+  readonly issuer: DistinguishedName;
+  /** Seconds since the epoch. */
+  readonly thisUpdate: number;
+  readonly nextUpdate?: number;
+  /** The cRLNumber extension in decimal, when present. */
+  readonly number?: string;
+}
+
+/** One entry of a bundle: a certificate, a CRL, or the error that stood where one was expected. */
 export type Item =
   | { readonly kind: "cert"; readonly cert: Certificate; readonly index: number }
+  | { readonly kind: "crl"; readonly crl: Crl; readonly index: number }
   | {
     readonly kind: "error";
     readonly reason: Reason;
     readonly message: string;
     readonly index: number;
+    /** The keystore format a `bad_passphrase` came from (`x509_<format>_passphrase_failures_total`). */
+    readonly format?: "pkcs12" | "jks";
   };
 
 /** Where a bundle came from; its fields become the location labels of every series. */

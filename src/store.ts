@@ -12,6 +12,8 @@ export interface SourceState {
   readonly errors: Map<Reason, number>;
   /** When the last bundle changed, in ms since the epoch (status page). */
   lastChange: number;
+  /** Wrong-passphrase failures by keystore format (`x509_<format>_passphrase_failures_total`). */
+  readonly passphraseFailures: Map<"pkcs12" | "jks", number>;
 }
 
 export interface StoreOptions {
@@ -48,7 +50,14 @@ export class Store implements Sink {
     state.bundles.set(bundle.ref, bundle);
     state.lastChange = this.#now();
     for (const item of bundle.items) {
-      if (item.kind === "error") this.#count(state, item.reason, 1);
+      if (item.kind !== "error") continue;
+      this.#count(state, item.reason, 1);
+      if (item.reason === "bad_passphrase" && item.format) {
+        state.passphraseFailures.set(
+          item.format,
+          (state.passphraseFailures.get(item.format) ?? 0) + 1,
+        );
+      }
     }
   }
 
@@ -110,6 +119,7 @@ export class Store implements Sink {
         synced: false,
         errors: new Map(this.#reasons.map((r) => [r, 0])),
         lastChange: 0,
+        passphraseFailures: new Map(),
       };
       this.#sources.set(key, state);
     }

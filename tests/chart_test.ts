@@ -97,6 +97,116 @@ chartTest("literal namespaces get one Role and RoleBinding each, no ClusterRole"
   assert.deepStrictEqual(rulesOf(labelled).map((r) => r.resources[0]), ["secrets", "namespaces"]);
 });
 
+const CABUNDLE_RULES = [
+  ["admissionregistration.k8s.io", "mutatingwebhookconfigurations"],
+  ["admissionregistration.k8s.io", "validatingwebhookconfigurations"],
+  ["apiregistration.k8s.io", "apiservices"],
+  ["apiextensions.k8s.io", "customresourcedefinitions"],
+].map(([group, resource]) => ({
+  apiGroups: [group],
+  resources: [resource],
+  verbs: ["get", "list", "watch"],
+}));
+
+chartTest("cabundlesExporter grants get/list/watch on exactly the enabled resources", async () => {
+  assert.deepStrictEqual(
+    ofKind(await render(), "ClusterRole").map((r) => r.metadata.name),
+    ["release-x509-certificate-exporter-secrets"],
+    "off by default",
+  );
+  const all = await render(example("cabundles-webhooks"));
+  assert.deepStrictEqual(one(all, "ClusterRole", "-cabundles").rules, CABUNDLE_RULES);
+  assert.deepStrictEqual(rulesOf(all), [CABUNDLE_RULES[0] && {
+    apiGroups: [""],
+    resources: ["secrets"],
+    verbs: ["get", "list", "watch"],
+  }]);
+  const sa = one(all, "ServiceAccount", "-secrets").metadata;
+  const binding = one(all, "ClusterRoleBinding", "-cabundles");
+  assert.deepStrictEqual(binding.roleRef.name, one(all, "ClusterRole", "-cabundles").metadata.name);
+  assert.deepStrictEqual(binding.subjects, [{
+    kind: "ServiceAccount",
+    name: sa.name,
+    namespace: sa.namespace,
+  }]);
+  assert.deepStrictEqual(
+    one(all, "Deployment").spec.template.spec.serviceAccountName,
+    sa.name,
+  );
+  // The upstream defaults: admission webhooks only.
+  const defaults = await render(["--set", "cabundlesExporter.enabled=true"]);
+  assert.deepStrictEqual(one(defaults, "ClusterRole", "-cabundles").rules, CABUNDLE_RULES.slice(0, 2));
+  const crdOnly = await render([
+    "--set",
+    "cabundlesExporter.enabled=true",
+    "--set",
+    "cabundlesExporter.resources.mutating=false",
+    "--set",
+    "cabundlesExporter.resources.validating=false",
+    "--set",
+    "cabundlesExporter.resources.crdConversion=true",
+  ]);
+  assert.deepStrictEqual(one(crdOnly, "ClusterRole", "-cabundles").rules, [CABUNDLE_RULES[3]]);
+  // Cluster-scoped objects keep a ClusterRole when Secrets are granted per namespace.
+  const namespaced = await render([
+    ...example("namespaced-literal-namespaces"),
+    "--set",
+    "cabundlesExporter.enabled=true",
+  ]);
+  assert.deepStrictEqual(
+    ofKind(namespaced, "ClusterRole").map((r) => r.metadata.name),
+    ["release-x509-certificate-exporter-cabundles"],
+  );
+  assert.deepStrictEqual(ofKind(namespaced, "Role").length, 2);
+  const nothing = await renderRaw([
+    "--set",
+    "cabundlesExporter.enabled=true",
+    "--set",
+    "cabundlesExporter.resources.mutating=false",
+    "--set",
+    "cabundlesExporter.resources.validating=false",
+  ]);
+  assert.deepStrictEqual(nothing.code, 1);
+  assert.match(nothing.stderr, /cabundlesExporter.resources enables nothing/);
+});
+
+chartTest("cabundlesExporter adds a cabundle source to the Deployment, or runs it alone", async () => {
+  const sources = (objs: K8sObject[]) => parse([...exporterConfigs(objs).values()][0]!).sources;
+  const [secrets, cab] = sources(await render(example("cabundles-webhooks")));
+  assert.deepStrictEqual(secrets.kind, "kubernetes");
+  assert.deepStrictEqual(cab, {
+    kind: "cabundle",
+    name: "cluster-cabundles",
+    refreshInterval: "30m",
+    cabundles: {
+      resources: { mutating: true, validating: true, apiservice: true, crdConversion: true },
+      include: [],
+      exclude: ["*-canary"],
+      includeLabels: [],
+      excludeLabels: ["example.com/ignore=true"],
+      exposeLabels: ["app.kubernetes.io/managed-by"],
+    },
+  });
+  const alone = await render([
+    ...example("cabundles-webhooks"),
+    "--set",
+    "secretsExporter.enabled=false",
+    "--set",
+    "secretsExporter.kubeApiRateLimits.enabled=true",
+    "--set",
+    "cabundlesExporter.listPageSize=200",
+  ]);
+  assert.deepStrictEqual(ofKind(alone, "Deployment").length, 1);
+  assert.deepStrictEqual(ofKind(alone, "ClusterRole").map((r) => r.metadata.name), [
+    "release-x509-certificate-exporter-cabundles",
+  ]);
+  const [only, ...rest] = sources(alone);
+  assert.deepStrictEqual(rest, []);
+  assert.deepStrictEqual(only.kind, "cabundle");
+  assert.deepStrictEqual(only.listPageSize, 200);
+  assert.deepStrictEqual(only.rateLimit, { qps: 5, burst: 10 });
+});
+
 chartTest(
   "every pod meets Pod Security Admission restricted, hostPath mounts read-only",
   async () => {

@@ -1,5 +1,5 @@
+import { summary } from "./testing/items.ts";
 import assert from "node:assert/strict";
-import type { Item } from "../src/bundle.ts";
 import { Logger } from "../src/log.ts";
 import { CertificateCache } from "../src/parse/cert_cache.ts";
 import { FileSource, type FileSourceOptions } from "../src/sources/file.ts";
@@ -30,7 +30,7 @@ function source(options: Partial<FileSourceOptions> & { paths: string[] }) {
   const view = () => {
     const out: Record<string, string[]> = {};
     for (const b of store.sources().next().value!.bundles.values()) {
-      out[b.ref] = b.items.map((i: Item) => (i.kind === "cert" ? i.cert.serial : i.reason));
+      out[b.ref] = b.items.map(summary);
     }
     return out;
   };

@@ -295,3 +295,29 @@ Deno.test("over TLS, a bearer token is required and kubectl sends it", async () 
     );
   }, { token: "s3cret", tls });
 });
+
+Deno.test("kubectl lists the caBundle-holding resources the cabundle source watches", async () => {
+  await withServer(async (server, kubectl) => {
+    const caBundle = btoa("not a certificate: kubectl only lists");
+    server.upsert("mutatingwebhookconfigurations", {
+      metadata: { name: "inject" },
+      webhooks: [{ name: "a.example.com", clientConfig: { caBundle } }],
+    });
+    server.upsert("apiservices", {
+      metadata: { name: "v1beta1.metrics.k8s.io" },
+      spec: { caBundle },
+    });
+    server.upsert("customresourcedefinitions", {
+      metadata: { name: "widgets.example.com" },
+      spec: { conversion: { strategy: "Webhook", webhook: { clientConfig: { caBundle } } } },
+    });
+    const out = await kubectl("get", "mutatingwebhookconfigurations,apiservices,crd", "-o", "name");
+    assert.deepEqual(out.trim().split("\n").sort(), [
+      "apiservice.apiregistration.k8s.io/v1beta1.metrics.k8s.io",
+      "customresourcedefinition.apiextensions.k8s.io/widgets.example.com",
+      "mutatingwebhookconfiguration.admissionregistration.k8s.io/inject",
+    ]);
+    const json = JSON.parse(await kubectl("get", "mutatingwebhookconfigurations", "-o", "json"));
+    assert.deepEqual(json.items[0].webhooks[0].clientConfig.caBundle, caBundle);
+  });
+});

@@ -1,5 +1,5 @@
+import { summary } from "./testing/items.ts";
 import assert from "node:assert/strict";
-import type { Item } from "../src/bundle.ts";
 import { Logger } from "../src/log.ts";
 import { CertificateCache } from "../src/parse/cert_cache.ts";
 import { KubeconfigSource, parseEntries } from "../src/sources/kubeconfig.ts";
@@ -24,7 +24,7 @@ async function setup(kubeconfig: (dir: string) => Promise<string>) {
     for (const b of store.sources().next().value!.bundles.values()) {
       out[b.ref.slice(dir.length)] = {
         loc: `${b.location.embeddedKind ?? ""}/${b.location.embeddedKey ?? ""}`,
-        items: b.items.map((i: Item) => (i.kind === "cert" ? i.cert.serial : i.reason)),
+        items: b.items.map(summary),
       };
     }
     return out;

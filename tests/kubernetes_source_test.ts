@@ -1,5 +1,5 @@
+import { summary } from "./testing/items.ts";
 import assert from "node:assert/strict";
-import type { Item } from "../src/bundle.ts";
 import { parseConfig } from "../src/config/load.ts";
 import type { KubernetesSourceConfig } from "../src/config/schema.ts";
 import { KubeClient } from "../src/kube/client.ts";
@@ -79,7 +79,7 @@ async function withSource(
     view: () => {
       const out: Record<string, string[]> = {};
       for (const b of state().bundles.values()) {
-        out[b.ref] = b.items.map((i: Item) => (i.kind === "cert" ? i.cert.serial : i.reason));
+        out[b.ref] = b.items.map(summary);
       }
       return out;
     },

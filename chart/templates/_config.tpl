@@ -56,10 +56,18 @@ jks: {{ toJson . }}
 {{- end }}
 {{- end -}}
 
+{{/* The Deployment's config: the Secrets/ConfigMaps source, the cabundle source, or both. */}}
 {{- define "x509.config.secrets" -}}
 {{- $v := .Values.secretsExporter -}}
-{{- if and (not $v.secretTypes) (not $v.configMapKeys) -}}
+{{- $cab := .Values.cabundlesExporter -}}
+{{- if and $v.enabled (not $v.secretTypes) (not $v.configMapKeys) -}}
 {{- fail "secretsExporter needs secretTypes or configMapKeys (or set secretsExporter.enabled=false)" -}}
+{{- end -}}
+{{- if $cab.enabled -}}
+{{- $r := $cab.resources -}}
+{{- if not (or $r.mutating $r.validating $r.apiservice $r.crdConversion) -}}
+{{- fail "cabundlesExporter.resources enables nothing: set mutating, validating, apiservice or crdConversion (or cabundlesExporter.enabled=false)" -}}
+{{- end -}}
 {{- end -}}
 server:
   {{- include "x509.config.server" . | nindent 2 }}
@@ -71,6 +79,7 @@ web:
 metrics:
   {{- include "x509.config.metrics" (list . 0) | nindent 2 }}
 sources:
+  {{- if $v.enabled }}
   - kind: kubernetes
     name: cluster-secrets
     refreshInterval: {{ $v.refreshInterval | quote }}
@@ -106,6 +115,32 @@ sources:
       format: pem
       exposeLabels: {{ toJson $v.exposeConfigMapLabels }}
     {{- end }}
+  {{- end }}
+  {{- if $cab.enabled }}
+  - kind: cabundle
+    name: cluster-cabundles
+    refreshInterval: {{ $cab.refreshInterval | quote }}
+    {{- if gt (int $cab.listPageSize) 0 }}
+    listPageSize: {{ int $cab.listPageSize }}
+    {{- end }}
+    {{- /* One pod, one API budget: the Secrets source's limits apply here too. */}}
+    {{- if $v.kubeApiRateLimits.enabled }}
+    rateLimit:
+      qps: {{ $v.kubeApiRateLimits.queriesPerSecond }}
+      burst: {{ int $v.kubeApiRateLimits.burstQueries }}
+    {{- end }}
+    cabundles:
+      resources:
+        mutating: {{ $cab.resources.mutating }}
+        validating: {{ $cab.resources.validating }}
+        apiservice: {{ $cab.resources.apiservice }}
+        crdConversion: {{ $cab.resources.crdConversion }}
+      include: {{ toJson $cab.includeNames }}
+      exclude: {{ toJson $cab.excludeNames }}
+      includeLabels: {{ toJson $cab.includeLabels }}
+      excludeLabels: {{ toJson $cab.excludeLabels }}
+      exposeLabels: {{ toJson $cab.exposeLabels }}
+  {{- end }}
 {{- end -}}
 
 {{/*

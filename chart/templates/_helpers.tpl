@@ -56,6 +56,39 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{- end -}}
 {{- end -}}
 
+{{/*
+The Deployment (and its ServiceAccount and config) runs for Secrets/ConfigMaps,
+for caBundle fields, or both, as upstream v4. Prints "true" or nothing.
+*/}}
+{{- define "x509.deploymentEnabled" -}}
+{{- if or .Values.secretsExporter.enabled .Values.cabundlesExporter.enabled }}true{{ end -}}
+{{- end -}}
+
+{{/* RBAC rules of the cabundle source: get/list/watch on exactly the enabled kinds. */}}
+{{- define "x509.cabundlesRules" -}}
+{{- $r := .Values.cabundlesExporter.resources -}}
+{{- if $r.mutating }}
+- apiGroups: [admissionregistration.k8s.io]
+  resources: [mutatingwebhookconfigurations]
+  verbs: [get, list, watch]
+{{- end }}
+{{- if $r.validating }}
+- apiGroups: [admissionregistration.k8s.io]
+  resources: [validatingwebhookconfigurations]
+  verbs: [get, list, watch]
+{{- end }}
+{{- if $r.apiservice }}
+- apiGroups: [apiregistration.k8s.io]
+  resources: [apiservices]
+  verbs: [get, list, watch]
+{{- end }}
+{{- if $r.crdConversion }}
+- apiGroups: [apiextensions.k8s.io]
+  resources: [customresourcedefinitions]
+  verbs: [get, list, watch]
+{{- end }}
+{{- end -}}
+
 {{- define "x509.hostPathsServiceAccount" -}}
 {{- if .Values.rbac.create -}}
 {{- default (printf "%s-hostpaths" (include "x509.fullname" .)) .Values.rbac.hostPathsExporter.serviceAccountName -}}

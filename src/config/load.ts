@@ -26,9 +26,19 @@ export function parseConfig(text: string, file: string, baseDir = dirname(file))
     if (s.kind === "file" || s.kind === "kubeconfig") {
       s.refreshInterval ??= config.cache.filePoll.interval;
     }
-    if (s.kind === "kubernetes") {
+    if (s.kind === "kubernetes" || s.kind === "cabundle") {
       // Upstream clamps rather than rejects; so do we, for shared config files.
       s.listPageSize = Math.min(1000, Math.max(1, s.listPageSize));
+    }
+    if (s.kind === "cabundle" && !Object.values(s.cabundles.resources).some(Boolean)) {
+      errors.push(
+        new ConfigError(
+          "Enable at least one of mutating, validating, apiservice or crdConversion",
+          at("cabundles.resources"),
+        ),
+      );
+    }
+    if (s.kind === "kubernetes") {
       if (!s.secrets && !s.configMaps) {
         errors.push(
           new ConfigError("A kubernetes source must configure secrets or configMaps", at("kind")),
@@ -117,7 +127,7 @@ export async function loadEmbeddedDefault(
   const chosen: string[] = [];
   const sources: SourceConfig[] = [];
   for (const source of loaded.config.sources) {
-    if (source.kind === "kubernetes") continue;
+    if (source.kind === "kubernetes" || source.kind === "cabundle") continue;
     const paths: string[] = [];
     for (const p of source.paths) if (await exists(staticPrefix(p))) paths.push(p);
     if (paths.length === 0) continue;

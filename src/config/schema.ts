@@ -70,7 +70,29 @@ export interface KubernetesSourceConfig {
   };
 }
 
-export type SourceConfig = FileSourceConfig | KubeconfigSourceConfig | KubernetesSourceConfig;
+/** Which cluster-scoped objects a cabundle source reads `caBundle` fields from. */
+export interface CabundleResources {
+  mutating: boolean;
+  validating: boolean;
+  apiservice: boolean;
+  crdConversion: boolean;
+}
+
+export interface CabundleSourceConfig {
+  kind: "cabundle";
+  name: string;
+  kubeconfig: string;
+  rateLimit: { qps: number; burst: number };
+  listPageSize: number;
+  refreshInterval: number;
+  cabundles: ObjectFilters & { resources: CabundleResources; exposeLabels: string[] };
+}
+
+export type SourceConfig =
+  | FileSourceConfig
+  | KubeconfigSourceConfig
+  | KubernetesSourceConfig
+  | CabundleSourceConfig;
 
 export interface Config {
   server: { listen: string; webConfigFile: string; probeListen: string };
@@ -150,13 +172,18 @@ const kubeconfigSource = obj({
   refreshInterval: duration(undefined, 100),
 }, { required: ["name", "paths"] });
 
-const kubernetesSource = obj({
+/** What every source talking to the Kubernetes API accepts. */
+const kubeClientFields = {
   kind: str(),
   name: str({ nonEmpty: true }),
   kubeconfig: str({ path: true }),
   rateLimit: obj({ qps: num({ default: 20, min: 0 }), burst: int({ default: 30, min: 1 }) }),
   listPageSize: int({ default: 50 }),
   refreshInterval: duration(30 * 60_000, 1000),
+};
+
+const kubernetesSource = obj({
+  ...kubeClientFields,
   namespaces: obj(filters),
   secrets: obj({
     ...filters,
@@ -184,6 +211,21 @@ const kubernetesSource = obj({
   required: ["name"],
   ignored: { workers: "objects are processed as they arrive; there is no worker pool to size" },
 });
+
+const cabundleSource = obj({
+  ...kubeClientFields,
+  cabundles: obj({
+    // Upstream v4 defaults: admission webhooks on, the rarer two opt-in.
+    resources: obj({
+      mutating: bool(true),
+      validating: bool(true),
+      apiservice: bool(false),
+      crdConversion: bool(false),
+    }),
+    ...filters,
+    exposeLabels: strings(),
+  }),
+}, { required: ["name"] });
 
 export const CONFIG_SPEC: ObjectSpec = obj({
   server: obj({
@@ -220,7 +262,12 @@ export const CONFIG_SPEC: ObjectSpec = obj({
   sources: list({
     t: "tagged",
     tag: "kind",
-    variants: { file: fileSource, kubeconfig: kubeconfigSource, kubernetes: kubernetesSource },
+    variants: {
+      file: fileSource,
+      kubeconfig: kubeconfigSource,
+      kubernetes: kubernetesSource,
+      cabundle: cabundleSource,
+    },
   }),
 }, {
   ignored: { diagnostics: "pprof is a Go facility; use --v8-flags and heap snapshots instead" },

@@ -1,9 +1,57 @@
 import { createHash } from "node:crypto";
-import type { Bundle, Item } from "../bundle.ts";
+import type { Bundle, Crl, Item } from "../bundle.ts";
 import type { Store } from "../store.ts";
 import type { LabelSchema } from "./labels.ts";
 
 export type CollisionPolicy = "auto" | "always" | "never";
+
+function identityOf(item: Item): string {
+  if (item.kind === "cert") return item.cert.fingerprint;
+  if (item.kind === "crl") return item.crl.fingerprint;
+  return item.reason;
+}
+
+/** CRL families share the label schema (with `crl_number`) and the gates of the certificate ones. */
+function crlFamilies(options: CertMetricsOptions): Family[] {
+  const crl = (f: (c: Crl, now: number) => number | undefined) => (item: Item, now: number) =>
+    item.kind === "crl" ? f(item.crl, now) : undefined;
+  const out: Family[] = [
+    {
+      name: "x509_crl_this_update",
+      help: "CRL issue date (thisUpdate), in seconds since the epoch",
+      value: crl((c) => c.thisUpdate),
+    },
+    {
+      name: "x509_crl_next_update",
+      help: "Date by which the next CRL is due (nextUpdate), in seconds since the epoch",
+      value: crl((c) => c.nextUpdate),
+    },
+    {
+      name: "x509_crl_number",
+      help: "The CRL's cRLNumber extension",
+      value: crl((c) => (c.number === undefined ? undefined : Number(c.number))),
+    },
+  ];
+  if (options.exposeExpired ?? true) {
+    out.push({
+      name: "x509_crl_stale",
+      help: "1 once the CRL is past its nextUpdate, 0 otherwise",
+      value: crl((c, now) => (c.nextUpdate === undefined ? undefined : now > c.nextUpdate ? 1 : 0)),
+    });
+  }
+  if (options.exposeRelative) {
+    out.push({
+      name: "x509_crl_stale_in_seconds",
+      help: "Seconds left before the CRL is past its nextUpdate (negative once stale)",
+      value: crl((c, now) => (c.nextUpdate === undefined ? undefined : c.nextUpdate - now)),
+    }, {
+      name: "x509_crl_fresh_since_seconds",
+      help: "Seconds elapsed since the CRL was issued (thisUpdate)",
+      value: crl((c, now) => now - c.thisUpdate),
+    });
+  }
+  return out;
+}
 
 export interface CertMetricsOptions {
   readonly exposeRelative?: boolean;
@@ -90,9 +138,10 @@ export class CertMetrics {
       this.#families.push({
         name: "x509_cert_error",
         help: "1 if a certificate could not be read or parsed at this location, 0 otherwise",
-        value: (item) => (item.kind === "error" ? 1 : 0),
+        value: (item) => (item.kind === "error" ? 1 : item.kind === "cert" ? 0 : undefined),
       });
     }
+    this.#families.push(...crlFamilies(options));
   }
 
   /** Renders every family; `now` is in seconds since the epoch. */
@@ -107,12 +156,16 @@ export class CertMetrics {
     const labels = this.#resolveCollisions(rows);
     let out = "";
     for (const family of this.#families) {
-      out += `# HELP ${family.name} ${family.help}\n# TYPE ${family.name} gauge\n`;
+      let samples = "";
       for (let i = 0; i < rows.length; i++) {
         const l = labels[i];
         if (l === undefined) continue;
         const v = family.value(rows[i]!.item, now);
-        if (v !== undefined) out += `${family.name}{${l}} ${v}\n`;
+        if (v !== undefined) samples += `${family.name}{${l}} ${v}\n`;
+      }
+      // Like client_golang, a family without samples is left out altogether.
+      if (samples) {
+        out += `# HELP ${family.name} ${family.help}\n# TYPE ${family.name} gauge\n${samples}`;
       }
     }
     return out;
@@ -124,10 +177,12 @@ export class CertMetrics {
     const { head, tail } = this.#schema.locationLabels(bundle);
     rows = bundle.items.map((item) => ({
       item,
-      labels: head + this.#schema.certLabels(item.kind === "cert" ? item.cert : undefined) + tail,
-      identity: `${
-        item.kind === "cert" ? item.cert.fingerprint : item.reason
-      }\u0000${sourceKey}\u0000${bundle.ref}\u0000${item.index}`,
+      labels: head +
+        (item.kind === "crl"
+          ? this.#schema.crlLabels(item.crl)
+          : this.#schema.certLabels(item.kind === "cert" ? item.cert : undefined)) +
+        tail,
+      identity: `${identityOf(item)}\u0000${sourceKey}\u0000${bundle.ref}\u0000${item.index}`,
     }));
     this.#rows.set(bundle, rows);
     return rows;

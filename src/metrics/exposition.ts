@@ -12,20 +12,30 @@ export class Exposition {
   readonly #certs: CertMetrics;
   readonly #self: SelfMetrics;
   readonly #now: () => number;
+  readonly #keystores: { pkcs12?: ReadonlySet<string>; jks?: ReadonlySet<string> };
   /** Duration of the last render in seconds (status page). */
   lastDuration = 0;
 
-  constructor(store: Store, certs: CertMetrics, self: SelfMetrics, now: () => number = Date.now) {
+  constructor(
+    store: Store,
+    certs: CertMetrics,
+    self: SelfMetrics,
+    options: {
+      now?: () => number;
+      keystores?: { pkcs12?: ReadonlySet<string>; jks?: ReadonlySet<string> };
+    } = {},
+  ) {
     this.#store = store;
+    this.#keystores = options.keystores ?? {};
     this.#certs = certs;
     this.#self = self;
-    this.#now = now;
+    this.#now = options.now ?? Date.now;
   }
 
   async render(): Promise<string> {
     const started = performance.now();
     const body = this.#certs.render(this.#store, Math.floor(this.#now() / 1000)) +
-      renderSourceMetrics(this.#store) +
+      renderSourceMetrics(this.#store, this.#keystores) +
       renderProcessMetrics();
     // Observe before rendering our own registry so this scrape's duration is in it.
     this.lastDuration = (performance.now() - started) / 1000;

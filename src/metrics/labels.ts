@@ -1,4 +1,4 @@
-import type { Bundle, Certificate, DistinguishedName, DnField, Location } from "../bundle.ts";
+import type { Bundle, Certificate, Crl, DistinguishedName, DnField, Location } from "../bundle.ts";
 import { DN_FIELDS } from "../bundle.ts";
 
 /** Escapes a label value for the Prometheus text format. */
@@ -98,6 +98,14 @@ export class LabelSchema {
       tail += `,${name}="${escapeLabelValue(l.extraLabels?.[name] ?? "")}"`;
     }
     return { head, tail };
+  }
+
+  /** The CRL part: no serial or subject, the CRL number and the issuer fields. */
+  crlLabels(crl: Crl): string {
+    let out = `serial_number="",crl_number="${crl.number ?? ""}"`;
+    out += dnLabels("issuer", this.#issuer, crl.issuer);
+    out += dnLabels("subject", this.#subject, undefined);
+    return out;
   }
 
   /** The certificate part: serial, CRL number and the selected DN fields. */

@@ -6,7 +6,10 @@ import { escapeLabelValue } from "./labels.ts";
  * bundles (not in a client registry) so a scrape always sees health and
  * certificates from the same moment.
  */
-export function renderSourceMetrics(store: Store): string {
+export function renderSourceMetrics(
+  store: Store,
+  keystores: { readonly pkcs12?: ReadonlySet<string>; readonly jks?: ReadonlySet<string> } = {},
+): string {
   let up = "# HELP x509_source_up 1 if the source's last sync succeeded, 0 otherwise\n" +
     "# TYPE x509_source_up gauge\n";
   let bundles =
@@ -24,5 +27,29 @@ export function renderSourceMetrics(store: Store): string {
       errors += `x509_source_errors_total{${id},reason="${reason}"} ${n}\n`;
     }
   }
-  return up + bundles + errors;
+  return up + bundles + errors + passphraseFailures(store, "pkcs12", keystores.pkcs12) +
+    passphraseFailures(store, "jks", keystores.jks);
+}
+
+/**
+ * `x509_<format>_passphrase_failures_total{source_name}`, only for the sources
+ * that read that keystore format: a rotated keystore whose passphrase was not
+ * rotated with it shows up here.
+ */
+function passphraseFailures(
+  store: Store,
+  format: "pkcs12" | "jks",
+  sources: ReadonlySet<string> | undefined,
+): string {
+  if (!sources || sources.size === 0) return "";
+  const name = `x509_${format}_passphrase_failures_total`;
+  let out =
+    `# HELP ${name} ${format.toUpperCase()} keystores that no configured passphrase opens\n# TYPE ${name} counter\n`;
+  for (const s of store.sources()) {
+    if (!sources.has(s.id.name)) continue;
+    out += `${name}{source_name="${escapeLabelValue(s.id.name)}"} ${
+      s.passphraseFailures.get(format) ?? 0
+    }\n`;
+  }
+  return out;
 }

@@ -37,6 +37,7 @@ export function renderStatusPage(
           errors++;
           continue;
         }
+        if (item.kind !== "cert") continue;
         certs++;
         soonest.push({ cert: item.cert, where: b.ref, source: s.id.name });
       }

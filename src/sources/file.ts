@@ -4,7 +4,9 @@ import type { Logger } from "../log.ts";
 import type { CertificateCache } from "../parse/cert_cache.ts";
 import { decodeItems, errorItem, type Format } from "../parse/decode.ts";
 import type { Sink } from "../sink.ts";
+import type { KeystorePassphrases } from "../config/schema.ts";
 import { scanFiles, type ScanOptions } from "./file_scan.ts";
+import { resolvePassphrases } from "./passphrases.ts";
 import { type PanicReporter, sleep, type Source } from "./source.ts";
 
 export interface FileSourceOptions extends ScanOptions {
@@ -20,6 +22,11 @@ export interface FileSourceOptions extends ScanOptions {
   readonly logger: Logger;
   readonly onPanic?: PanicReporter;
   readonly onParse?: (format: Format, seconds: number) => void;
+  /** Passphrase settings of the keystore formats. */
+  readonly keystores?: {
+    readonly pkcs12?: KeystorePassphrases;
+    readonly jks?: KeystorePassphrases;
+  };
 }
 
 /**
@@ -63,6 +70,9 @@ export class FileSource implements Source {
     const { sink, logger } = this.#o;
     const scan = await scanFiles(this.#o);
     const keep = new Set<string>();
+    const passphrases = await this.#passphrases();
+    // A changed passphrase must re-open keystores whose bytes did not change.
+    const salt = passphrases ? `:${passphrases.key}` : "";
     for (const problem of scan.problems) {
       keep.add(problem.path);
       if (this.#versions.get(problem.path) === `error:${problem.reason}`) continue;
@@ -88,11 +98,11 @@ export class FileSource implements Source {
     }
     for (const file of scan.files) {
       keep.add(file.path);
-      const skip = (this.#o.skipUnchanged ?? true) &&
-        this.#versions.get(file.path) === file.version;
+      const version = file.version + salt;
+      const skip = (this.#o.skipUnchanged ?? true) && this.#versions.get(file.path) === version;
       if (skip) continue;
-      const bundle = await this.#read(file.path, file.target);
-      this.#versions.set(file.path, file.version);
+      const bundle = await this.#read(file.path, file.target, passphrases?.value);
+      this.#versions.set(file.path, version);
       sink.put(this.id, bundle);
     }
     for (const ref of this.#versions.keys()) if (!keep.has(ref)) this.#versions.delete(ref);
@@ -100,7 +110,36 @@ export class FileSource implements Source {
     sink.setUp(this.id, scan.walkErrors.length === 0);
   }
 
-  async #read(path: string, target: string): Promise<Bundle> {
+  /** Passphrases of the configured keystore formats, re-read every poll (files rotate). */
+  async #passphrases() {
+    const formats = this.#o.formats ?? ["pem"];
+    if (!formats.includes("pkcs12") && !formats.includes("jks")) return undefined;
+    const value: { pkcs12?: readonly string[]; jks?: readonly string[] } = {};
+    for (const format of ["pkcs12", "jks"] as const) {
+      if (!formats.includes(format)) continue;
+      const resolved = await resolvePassphrases(this.#o.keystores?.[format]);
+      if (resolved.error) {
+        this.#o.logger.warn("Cannot read keystore passphrase", {
+          format,
+          reason: resolved.error.reason,
+          error: resolved.error.message,
+        });
+        this.#o.sink.countError(this.id, resolved.error.reason);
+      }
+      value[format] = resolved.list;
+    }
+    const digest = await crypto.subtle.digest(
+      "SHA-256",
+      new TextEncoder().encode(JSON.stringify(value)),
+    );
+    return { value, key: btoa(String.fromCharCode(...new Uint8Array(digest))).slice(0, 16) };
+  }
+
+  async #read(
+    path: string,
+    target: string,
+    passphrases?: { pkcs12?: readonly string[]; jks?: readonly string[] },
+  ): Promise<Bundle> {
     let data: Uint8Array;
     try {
       data = await Deno.readFile(target);
@@ -116,6 +155,7 @@ export class FileSource implements Source {
     const items = decodeItems(data, {
       formats: this.#o.formats ?? ["pem"],
       cache: this.#o.cache,
+      ...(passphrases ? { passphrases } : {}),
       ...(this.#o.onParse ? { onParse: this.#o.onParse } : {}),
     });
     for (const item of items) {

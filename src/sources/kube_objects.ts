@@ -25,7 +25,8 @@ interface CompiledRule {
   readonly format: Format;
 }
 
-function base64Bytes(text: string): Uint8Array | undefined {
+/** The bytes of a base64 field; undefined when it is not valid base64. */
+export function base64Bytes(text: string): Uint8Array | undefined {
   try {
     const bin = atob(text);
     const out = new Uint8Array(bin.length);
@@ -36,7 +37,8 @@ function base64Bytes(text: string): Uint8Array | undefined {
   }
 }
 
-function decodeValue(
+/** Bundle items of one value; `undefined` bytes (bad base64) become a `decode_failed` item. */
+export function decodeValue(
   bytes: Uint8Array | undefined,
   format: Format,
   cache: CertificateCache,
@@ -46,7 +48,8 @@ function decodeValue(
   return decodeItems(bytes, { formats: format === "pem" ? ["pem"] : [format], cache });
 }
 
-function exposed(
+/** The `<prefix>_<label>` columns of the labels in `names` (empty when the object lacks one). */
+export function exposed(
   prefix: string,
   names: readonly string[],
   labels: Record<string, string> | undefined,

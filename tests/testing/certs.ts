@@ -123,3 +123,49 @@ export function serialDecimal(hex: string): string {
 export function epoch(d: Date): number {
   return Math.floor(d.getTime() / 1000);
 }
+
+export interface TestCrl {
+  readonly pem: string;
+  readonly der: Uint8Array;
+  readonly thisUpdate: Date;
+  readonly nextUpdate?: Date;
+}
+
+/** DER of a non-negative INTEGER, for the cRLNumber extension. */
+function derInteger(value: bigint): Uint8Array<ArrayBuffer> {
+  let hex = value.toString(16);
+  if (hex.length % 2) hex = "0" + hex;
+  if (parseInt(hex.slice(0, 2), 16) & 0x80) hex = "00" + hex;
+  const bytes = hex.match(/../g)!.map((h) => parseInt(h, 16));
+  return new Uint8Array([0x02, bytes.length, ...bytes]);
+}
+
+/** A CRL signed by `issuer`, with an optional cRLNumber and revoked serials. */
+export async function makeCrl(spec: {
+  issuer: TestCert;
+  thisUpdate: Date;
+  nextUpdate?: Date;
+  number?: bigint;
+  revoked?: string[];
+}): Promise<TestCrl> {
+  const crl = await x509.X509CrlGenerator.create({
+    issuer: spec.issuer.name,
+    thisUpdate: spec.thisUpdate,
+    ...(spec.nextUpdate ? { nextUpdate: spec.nextUpdate } : {}),
+    signingAlgorithm: ALGORITHMS[spec.issuer.keyType],
+    signingKey: spec.issuer.keys.privateKey,
+    entries: (spec.revoked ?? []).map((serialNumber) => ({
+      serialNumber,
+      revocationDate: spec.thisUpdate,
+    })),
+    extensions: spec.number === undefined
+      ? []
+      : [new x509.Extension("2.5.29.20", false, derInteger(spec.number))],
+  });
+  return {
+    pem: crl.toString("pem") + "\n",
+    der: new Uint8Array(crl.rawData),
+    thisUpdate: spec.thisUpdate,
+    ...(spec.nextUpdate ? { nextUpdate: spec.nextUpdate } : {}),
+  };
+}

@@ -1,0 +1,316 @@
+import assert from "node:assert/strict";
+import { Registry } from "prom-client";
+import { extraLabelNames } from "../src/app.ts";
+import type { Item } from "../src/bundle.ts";
+import { parseConfig } from "../src/config/load.ts";
+import type { CabundleSourceConfig } from "../src/config/schema.ts";
+import { KubeClient } from "../src/kube/client.ts";
+import { Logger } from "../src/log.ts";
+import { KubeMetrics } from "../src/metrics/kube_metrics.ts";
+import { CertificateCache } from "../src/parse/cert_cache.ts";
+import { CabundleSource } from "../src/sources/cabundle.ts";
+import { Store } from "../src/store.ts";
+import { makeCert, type TestCert } from "./testing/certs.ts";
+import { KubeApiServer, type KubeObj } from "./testing/kube_api_server.ts";
+
+const MWC = "mutatingwebhookconfigurations";
+const VWC = "validatingwebhookconfigurations";
+const SOURCE = { kind: "cabundle", name: "cab" };
+
+/** A webhook configuration; a `null` bundle leaves `caBundle` out altogether. */
+function webhooks(
+  name: string,
+  hooks: Record<string, string | null>,
+  labels: Record<string, string> = {},
+): KubeObj {
+  return {
+    metadata: { name, labels },
+    webhooks: Object.entries(hooks).map(([hook, ca]) => ({
+      name: hook,
+      clientConfig: {
+        service: { namespace: "x", name: "svc" },
+        ...(ca === null ? {} : { caBundle: ca }),
+      },
+    })),
+  };
+}
+
+const b64 = (pem: string) => btoa(pem);
+
+/** A certificate by its serial, an error by its reason. */
+function describe(i: Item): string {
+  return i.kind === "cert" ? i.cert.serial : i.kind === "error" ? i.reason : i.kind;
+}
+
+interface Harness {
+  server: KubeApiServer;
+  store: Store;
+  /** ref -> serials (or error reasons) of the cabundle source. */
+  view(): Record<string, string[]>;
+  state(): { up: boolean; synced: boolean; errors: Map<string, number> };
+  until(cond: () => boolean, what: string): Promise<void>;
+  metric(name: string): Promise<string>;
+  /** Resources the exporter sent any request for. */
+  requested(): Set<string>;
+}
+
+async function withSource(
+  yaml: string,
+  seed: (s: KubeApiServer) => void,
+  fn: (h: Harness) => void | Promise<void>,
+) {
+  const server = KubeApiServer.start({ bookmarkIntervalMs: 100 });
+  seed(server);
+  const dir = await Deno.makeTempDir();
+  await server.writeKubeconfig(`${dir}/kubeconfig`);
+  const text = `sources:\n  - kind: cabundle\n    name: cab\n${yaml.replace(/^/gm, "    ")}\n`;
+  const config = parseConfig(text, "test.yaml").config.sources[0] as CabundleSourceConfig;
+  const store = new Store();
+  const registry = new Registry();
+  const client = KubeClient.fromKubeconfig({ kubeconfig: `${dir}/kubeconfig` });
+  const source = new CabundleSource({
+    config,
+    cache: new CertificateCache(),
+    sink: store,
+    logger: new Logger({ write: () => {} }),
+    metrics: new KubeMetrics(registry, { exposeDiagnostics: true }),
+    client,
+    watch: { idleTimeoutMs: 2000, backoff: { initialMs: 20, maxMs: 200 } },
+  });
+  const ac = new AbortController();
+  const running = source.run(ac.signal);
+  const state = () => [...store.sources()].find((s) => s.id.kind === "cabundle")!;
+  const h: Harness = {
+    server,
+    store,
+    view: () => {
+      const out: Record<string, string[]> = {};
+      for (const b of state().bundles.values()) {
+        out[b.ref] = b.items.map(describe);
+      }
+      return out;
+    },
+    state,
+    until: async (cond, what) => {
+      const end = Date.now() + 8000;
+      while (!cond()) {
+        if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    metric: async (name) =>
+      (await registry.metrics()).split("\n").filter((l) => l.startsWith(name)).join("\n"),
+    requested: () => new Set(server.requests.flatMap((r) => (r.resource ? [r.resource] : []))),
+  };
+  try {
+    await h.until(() => state().synced, "first sync");
+    await fn(h);
+  } finally {
+    ac.abort();
+    await running;
+    client.close();
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+let certs: TestCert[];
+async function serials(): Promise<TestCert[]> {
+  certs ??= await Promise.all([1, 2, 3].map((n) => makeCert({ serial: `0${n}` })));
+  return certs;
+}
+
+Deno.test("CabundleSource: one series per webhook entry, labelled with kind, name and entry", async () => {
+  const [c1, c2] = await serials();
+  await withSource("", (s) => {
+    s.upsert(
+      MWC,
+      webhooks("inject", { "a.example.com": b64(c1!.pem), "b.example.com": b64(c2!.pem) }),
+    );
+    // Same object name in the other kind: a distinct series, never a collision.
+    s.upsert(VWC, webhooks("inject", { "a.example.com": b64(c2!.pem) }));
+  }, (h) => {
+    assert.deepEqual(h.view(), {
+      "cabundle/MutatingWebhookConfiguration/inject/a.example.com": ["1"],
+      "cabundle/MutatingWebhookConfiguration/inject/b.example.com": ["2"],
+      "cabundle/ValidatingWebhookConfiguration/inject/a.example.com": ["2"],
+    });
+    const b = h.store.get(SOURCE, "cabundle/MutatingWebhookConfiguration/inject/b.example.com");
+    assert.deepEqual(b?.location, {
+      cabundleResourceKind: "MutatingWebhookConfiguration",
+      cabundleResourceName: "inject",
+      cabundleEntry: "b.example.com",
+    });
+    assert.equal(h.state().up, true);
+  });
+});
+
+Deno.test("CabundleSource: rotation replaces a value, a removed entry and a deleted object lose their series", async () => {
+  const [c1, c2, c3] = await serials();
+  await withSource("", (s) => {
+    s.upsert(MWC, webhooks("inject", { a: b64(c1!.pem), b: b64(c2!.pem) }));
+  }, async (h) => {
+    h.server.upsert(MWC, webhooks("inject", { a: b64(c3!.pem), b: b64(c2!.pem) }));
+    const a = "cabundle/MutatingWebhookConfiguration/inject/a";
+    const b = "cabundle/MutatingWebhookConfiguration/inject/b";
+    await h.until(() => h.view()[a]?.[0] === "3", "rotation");
+    h.server.upsert(MWC, webhooks("inject", { a: b64(c3!.pem) }));
+    await h.until(() => !(b in h.view()), "entry removal");
+    assert.deepEqual(h.view(), { [a]: ["3"] });
+    h.server.delete(MWC, undefined, "inject");
+    await h.until(() => Object.keys(h.view()).length === 0, "deletion");
+  });
+});
+
+Deno.test("CabundleSource: empty or absent caBundle fields make no series and no error", async () => {
+  const [c1] = await serials();
+  await withSource("", (s) => {
+    s.upsert(MWC, webhooks("mixed", { empty: "", absent: null, set: b64(c1!.pem) }));
+    s.upsert(VWC, webhooks("url-only", { hook: null }));
+  }, (h) => {
+    assert.deepEqual(Object.keys(h.view()), ["cabundle/MutatingWebhookConfiguration/mixed/set"]);
+    assert.equal([...h.state().errors.values()].reduce((x, y) => x + y, 0), 0);
+  });
+});
+
+Deno.test("CabundleSource: a malformed caBundle is an error item with its reason", async () => {
+  const [c1] = await serials();
+  await withSource("", (s) => {
+    s.upsert(
+      MWC,
+      webhooks("broken", {
+        base64: "%%% not base64 %%%",
+        pem: b64("-----BEGIN CERTIFICATE-----\n@@\n-----END CERTIFICATE-----\n"),
+        text: b64("hello"),
+        good: b64(c1!.pem),
+      }),
+    );
+  }, (h) => {
+    const ref = (e: string) => `cabundle/MutatingWebhookConfiguration/broken/${e}`;
+    assert.deepEqual(h.view(), {
+      [ref("base64")]: ["decode_failed"],
+      [ref("pem")]: ["bad_pem"],
+      [ref("text")]: ["no_certificate_found"],
+      [ref("good")]: ["1"],
+    });
+    assert.equal(h.state().errors.get("decode_failed"), 1);
+    assert.equal(h.state().errors.get("bad_pem"), 1);
+  });
+});
+
+Deno.test("CabundleSource: APIService and CRD conversion bundles have an empty entry; webhooks off are never requested", async () => {
+  const [c1, c2] = await serials();
+  const yaml =
+    "cabundles:\n  resources: { mutating: false, validating: false, apiservice: true, crdConversion: true }";
+  await withSource(yaml, (s) => {
+    s.upsert("apiservices", {
+      metadata: { name: "v1beta1.metrics.k8s.io" },
+      spec: { caBundle: b64(c1!.pem) },
+    });
+    s.upsert("apiservices", { metadata: { name: "v1.apps" }, spec: { service: null } });
+    s.upsert("customresourcedefinitions", {
+      metadata: { name: "widgets.example.com" },
+      spec: {
+        conversion: { strategy: "Webhook", webhook: { clientConfig: { caBundle: b64(c2!.pem) } } },
+      },
+    });
+    s.upsert("customresourcedefinitions", {
+      metadata: { name: "plain.example.com" },
+      spec: { conversion: { strategy: "None" } },
+    });
+    s.upsert(MWC, webhooks("inject", { a: b64(c1!.pem) }));
+  }, async (h) => {
+    assert.deepEqual(h.view(), {
+      "cabundle/APIService/v1beta1.metrics.k8s.io/": ["1"],
+      "cabundle/CustomResourceDefinition/widgets.example.com/": ["2"],
+    });
+    const crd = h.store.get(SOURCE, "cabundle/CustomResourceDefinition/widgets.example.com/");
+    assert.deepEqual(crd?.location, {
+      cabundleResourceKind: "CustomResourceDefinition",
+      cabundleResourceName: "widgets.example.com",
+      cabundleEntry: "",
+    });
+    await h.until(() => h.server.openWatches === 2, "two watches");
+    assert.deepEqual([...h.requested()].sort(), ["apiservices", "customresourcedefinitions"]);
+    assert.match(
+      await h.metric("x509_kube_watch_resyncs_total"),
+      /resource="apiservices"} 0[^]*resource="customresourcedefinitions"} 0/,
+    );
+  });
+});
+
+Deno.test("CabundleSource: by default only admission webhooks are watched", async () => {
+  const [c1] = await serials();
+  await withSource("", (s) => {
+    s.upsert("apiservices", { metadata: { name: "v1.x" }, spec: { caBundle: b64(c1!.pem) } });
+  }, async (h) => {
+    await h.until(() => h.server.openWatches === 2, "two watches");
+    assert.deepEqual([...h.requested()].sort(), [MWC, VWC]);
+    assert.deepEqual(h.view(), {});
+    const declared = await h.metric("x509_kube_transport_errors_total");
+    assert.doesNotMatch(declared, /apiservices/);
+    assert.match(declared, /resource="validatingwebhookconfigurations",reason="list_failed"} 0/);
+  });
+});
+
+Deno.test("CabundleSource: label rules go to the server, name globs apply here, exposed labels are columns", async () => {
+  const [c1] = await serials();
+  const yaml = `cabundles:
+  include: [keep-*]
+  exclude: [keep-not-*]
+  excludeLabels: [skip]
+  exposeLabels: [app.kubernetes.io/name]`;
+  await withSource(yaml, (s) => {
+    const ca = { hook: b64(c1!.pem) };
+    s.upsert(MWC, webhooks("keep-me", ca, { "app.kubernetes.io/name": "istio" }));
+    s.upsert(MWC, webhooks("keep-not-this", ca));
+    s.upsert(MWC, webhooks("other", ca));
+    s.upsert(MWC, webhooks("keep-skipped", ca, { skip: "yes" }));
+  }, async (h) => {
+    assert.deepEqual(Object.keys(h.view()), ["cabundle/MutatingWebhookConfiguration/keep-me/hook"]);
+    const b = h.store.get(SOURCE, "cabundle/MutatingWebhookConfiguration/keep-me/hook");
+    assert.deepEqual(b?.location.extraLabels, { cabundle_label_app_kubernetes_io_name: "istio" });
+    const lists = h.server.requests.filter((r) => r.verb === "list");
+    assert.ok(lists.length >= 2 && lists.every((r) => r.query.labelSelector === "!skip"));
+    assert.ok(lists.every((r) => !r.items.includes("keep-skipped")), "filtered by the server");
+    // An object that gains an excluded label leaves the watch, and its series go with it.
+    h.server.upsert(MWC, webhooks("keep-me", { hook: b64(c1!.pem) }, { skip: "now" }));
+    await h.until(() => Object.keys(h.view()).length === 0, "relabelled object dropped");
+  });
+});
+
+Deno.test("CabundleSource: a failing stream holds the source down, not readiness; it recovers", async () => {
+  const [c1] = await serials();
+  let failing = true;
+  await withSource("", (s) => {
+    s.failNext(1_000_000, { status: 403, match: (r) => failing && r.resource === VWC });
+    s.upsert(MWC, webhooks("inject", { a: b64(c1!.pem) }));
+  }, async (h) => {
+    assert.equal(h.state().up, false);
+    assert.deepEqual(Object.keys(h.view()), ["cabundle/MutatingWebhookConfiguration/inject/a"]);
+    assert.ok((h.state().errors.get("http_403") ?? 0) >= 1);
+    assert.match(
+      await h.metric("x509_kube_transport_errors_total"),
+      /resource="validatingwebhookconfigurations",reason="list_failed"} [1-9]/,
+    );
+    failing = false;
+    await h.until(() => h.state().up, "recovery");
+  });
+});
+
+Deno.test("parseConfig() fills cabundle defaults, and exposeLabels become label columns", () => {
+  const { config } = parseConfig(
+    "sources:\n  - kind: cabundle\n    name: c\n    cabundles: { exposeLabels: [team] }\n",
+    "c.yaml",
+  );
+  const s = config.sources[0] as CabundleSourceConfig;
+  assert.deepEqual(s.cabundles.resources, {
+    mutating: true,
+    validating: true,
+    apiservice: false,
+    crdConversion: false,
+  });
+  assert.equal(s.refreshInterval, 30 * 60_000);
+  assert.equal(s.listPageSize, 50);
+  assert.deepEqual(extraLabelNames(config), ["cabundle_label_team"]);
+});
