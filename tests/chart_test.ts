@@ -116,11 +116,9 @@ chartTest("cabundlesExporter grants get/list/watch on exactly the enabled resour
   );
   const all = await render(example("cabundles-webhooks"));
   assert.deepStrictEqual(one(all, "ClusterRole", "-cabundles").rules, CABUNDLE_RULES);
-  assert.deepStrictEqual(rulesOf(all), [CABUNDLE_RULES[0] && {
-    apiGroups: [""],
-    resources: ["secrets"],
-    verbs: ["get", "list", "watch"],
-  }]);
+  assert.deepStrictEqual(rulesOf(all), [
+    { apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "watch"] },
+  ], "the Secrets ClusterRole is left as it was");
   const sa = one(all, "ServiceAccount", "-secrets").metadata;
   const binding = one(all, "ClusterRoleBinding", "-cabundles");
   assert.deepStrictEqual(binding.roleRef.name, one(all, "ClusterRole", "-cabundles").metadata.name);
@@ -135,7 +133,10 @@ chartTest("cabundlesExporter grants get/list/watch on exactly the enabled resour
   );
   // The upstream defaults: admission webhooks only.
   const defaults = await render(["--set", "cabundlesExporter.enabled=true"]);
-  assert.deepStrictEqual(one(defaults, "ClusterRole", "-cabundles").rules, CABUNDLE_RULES.slice(0, 2));
+  assert.deepStrictEqual(
+    one(defaults, "ClusterRole", "-cabundles").rules,
+    CABUNDLE_RULES.slice(0, 2),
+  );
   const crdOnly = await render([
     "--set",
     "cabundlesExporter.enabled=true",
@@ -170,42 +171,45 @@ chartTest("cabundlesExporter grants get/list/watch on exactly the enabled resour
   assert.match(nothing.stderr, /cabundlesExporter.resources enables nothing/);
 });
 
-chartTest("cabundlesExporter adds a cabundle source to the Deployment, or runs it alone", async () => {
-  const sources = (objs: K8sObject[]) => parse([...exporterConfigs(objs).values()][0]!).sources;
-  const [secrets, cab] = sources(await render(example("cabundles-webhooks")));
-  assert.deepStrictEqual(secrets.kind, "kubernetes");
-  assert.deepStrictEqual(cab, {
-    kind: "cabundle",
-    name: "cluster-cabundles",
-    refreshInterval: "30m",
-    cabundles: {
-      resources: { mutating: true, validating: true, apiservice: true, crdConversion: true },
-      include: [],
-      exclude: ["*-canary"],
-      includeLabels: [],
-      excludeLabels: ["example.com/ignore=true"],
-      exposeLabels: ["app.kubernetes.io/managed-by"],
-    },
-  });
-  const alone = await render([
-    ...example("cabundles-webhooks"),
-    "--set",
-    "secretsExporter.enabled=false",
-    "--set",
-    "secretsExporter.kubeApiRateLimits.enabled=true",
-    "--set",
-    "cabundlesExporter.listPageSize=200",
-  ]);
-  assert.deepStrictEqual(ofKind(alone, "Deployment").length, 1);
-  assert.deepStrictEqual(ofKind(alone, "ClusterRole").map((r) => r.metadata.name), [
-    "release-x509-certificate-exporter-cabundles",
-  ]);
-  const [only, ...rest] = sources(alone);
-  assert.deepStrictEqual(rest, []);
-  assert.deepStrictEqual(only.kind, "cabundle");
-  assert.deepStrictEqual(only.listPageSize, 200);
-  assert.deepStrictEqual(only.rateLimit, { qps: 5, burst: 10 });
-});
+chartTest(
+  "cabundlesExporter adds a cabundle source to the Deployment, or runs it alone",
+  async () => {
+    const sources = (objs: K8sObject[]) => parse([...exporterConfigs(objs).values()][0]!).sources;
+    const [secrets, cab] = sources(await render(example("cabundles-webhooks")));
+    assert.deepStrictEqual(secrets.kind, "kubernetes");
+    assert.deepStrictEqual(cab, {
+      kind: "cabundle",
+      name: "cluster-cabundles",
+      refreshInterval: "30m",
+      cabundles: {
+        resources: { mutating: true, validating: true, apiservice: true, crdConversion: true },
+        include: [],
+        exclude: ["*-canary"],
+        includeLabels: [],
+        excludeLabels: ["example.com/ignore=true"],
+        exposeLabels: ["app.kubernetes.io/managed-by"],
+      },
+    });
+    const alone = await render([
+      ...example("cabundles-webhooks"),
+      "--set",
+      "secretsExporter.enabled=false",
+      "--set",
+      "secretsExporter.kubeApiRateLimits.enabled=true",
+      "--set",
+      "cabundlesExporter.listPageSize=200",
+    ]);
+    assert.deepStrictEqual(ofKind(alone, "Deployment").length, 1);
+    assert.deepStrictEqual(ofKind(alone, "ClusterRole").map((r) => r.metadata.name), [
+      "release-x509-certificate-exporter-cabundles",
+    ]);
+    const [only, ...rest] = sources(alone);
+    assert.deepStrictEqual(rest, []);
+    assert.deepStrictEqual(only.kind, "cabundle");
+    assert.deepStrictEqual(only.listPageSize, 200);
+    assert.deepStrictEqual(only.rateLimit, { qps: 5, burst: 10 });
+  },
+);
 
 chartTest(
   "every pod meets Pod Security Admission restricted, hostPath mounts read-only",
