@@ -213,3 +213,10 @@ Deno.test("FileSource multi-certificate bundles keep order, and DER files parse 
     [`${root}/chain.pem`]: ["13", "14"],
   });
 });
+
+Deno.test("FileSource reports an I/O error while reading as read_failed", async () => {
+  // /proc/self/mem is a regular file whose plain read fails with EIO: a real read failure.
+  const { src, view } = source({ paths: ["/proc/self/mem"] });
+  await src.sync();
+  assert.deepEqual(view(), { "/proc/self/mem": ["read_failed"] });
+});
