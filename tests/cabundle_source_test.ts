@@ -10,7 +10,8 @@ import { KubeMetrics } from "../src/metrics/kube_metrics.ts";
 import { CertificateCache } from "../src/parse/cert_cache.ts";
 import { CabundleSource } from "../src/sources/cabundle.ts";
 import { Store } from "../src/store.ts";
-import { makeCert, type TestCert } from "./testing/certs.ts";
+import { epoch, makeCert, type TestCert } from "./testing/certs.ts";
+import { eventually, sample, startExporter } from "./testing/exporter_process.ts";
 import { KubeApiServer, type KubeObj } from "./testing/kube_api_server.ts";
 
 const MWC = "mutatingwebhookconfigurations";
@@ -313,4 +314,51 @@ Deno.test("parseConfig() fills cabundle defaults, and exposeLabels become label 
   assert.equal(s.refreshInterval, 30 * 60_000);
   assert.equal(s.listPageSize, 50);
   assert.deepEqual(extraLabelNames(config), ["cabundle_label_team"]);
+});
+
+Deno.test("e2e: the exporter process wires a cabundle source into /metrics with its label columns", async () => {
+  const [c1] = await serials();
+  const server = KubeApiServer.start({ bookmarkIntervalMs: 100 });
+  const dir = await Deno.makeTempDir({ prefix: "x509-cabundle-e2e-" });
+  try {
+    await server.writeKubeconfig(`${dir}/kubeconfig`);
+    server.upsert(MWC, webhooks("inject", { "a.example.com": b64(c1!.pem) }, { team: "mesh" }));
+    await Deno.writeTextFile(
+      `${dir}/config.yaml`,
+      `server: { listen: "127.0.0.1:0" }
+sources:
+  - { kind: cabundle, name: cab, kubeconfig: kubeconfig, cabundles: { exposeLabels: [team] } }
+`,
+    );
+    const exporter = await startExporter(["--config", `${dir}/config.yaml`]);
+    try {
+      const labels = {
+        cabundle_resource_kind: "MutatingWebhookConfiguration",
+        cabundle_resource_name: "inject",
+        cabundle_entry: "a.example.com",
+        cabundle_label_team: "mesh",
+      };
+      const body = await eventually(
+        async () => {
+          const text = await exporter.metrics();
+          return sample(text, "x509_cert_not_after", labels) === undefined ? undefined : text;
+        },
+        10_000,
+        "the webhook's series",
+      );
+      assert.equal(sample(body, "x509_cert_not_after", labels), epoch(c1!.notAfter));
+      assert.equal(sample(body, "x509_source_up", { source_kind: "cabundle" }), 1);
+      assert.equal(
+        sample(body, "x509_kube_watch_resyncs_total", {
+          resource: "validatingwebhookconfigurations",
+        }),
+        0,
+      );
+    } finally {
+      await exporter.stop();
+    }
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
