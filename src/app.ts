@@ -9,11 +9,8 @@ import { CertificateCache } from "./parse/cert_cache.ts";
 import { serve, type Server } from "./server/listen.ts";
 import { createHandler, createProbeHandler } from "./server/routes.ts";
 import { loadWebConfig } from "./server/web_config.ts";
-import { CabundleSource } from "./sources/cabundle.ts";
 import { FileSource } from "./sources/file.ts";
 import { KubeconfigSource } from "./sources/kubeconfig.ts";
-import { KubeMetrics } from "./metrics/kube_metrics.ts";
-import { KubernetesSource } from "./sources/kubernetes.ts";
 import type { Source } from "./sources/source.ts";
 import { Store } from "./store.ts";
 
@@ -106,7 +103,9 @@ export async function startExporter(
   const exposition = new Exposition(store, certs, self, { keystores: keystoreSources(config) });
   const sources: Source[] = [];
   const kubeMetrics = config.sources.some((s) => s.kind === "kubernetes" || s.kind === "cabundle")
-    ? new KubeMetrics(self.registry, { exposeDiagnostics: m.exposeDiagnostics })
+    ? new (await import("./metrics/kube_metrics.ts")).KubeMetrics(self.registry, {
+      exposeDiagnostics: m.exposeDiagnostics,
+    })
     : undefined;
   for (const s of config.sources) {
     const slog = logger.with({ source_kind: s.kind, source_name: s.name });
@@ -145,6 +144,8 @@ export async function startExporter(
         }),
       );
     } else if (s.kind === "cabundle") {
+      // Loaded on demand: the Kubernetes client costs ~15 MB that file-only hosts never need.
+      const { CabundleSource } = await import("./sources/cabundle.ts");
       sources.push(
         new CabundleSource({
           config: s,
@@ -153,9 +154,11 @@ export async function startExporter(
           logger: slog,
           metrics: kubeMetrics!,
           onPanic,
+          ...(onParse ? { onParse } : {}),
         }),
       );
     } else {
+      const { KubernetesSource } = await import("./sources/kubernetes.ts");
       sources.push(
         new KubernetesSource({
           config: s,
@@ -164,6 +167,7 @@ export async function startExporter(
           logger: slog,
           metrics: kubeMetrics!,
           onPanic,
+          ...(onParse ? { onParse } : {}),
         }),
       );
     }

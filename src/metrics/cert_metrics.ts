@@ -37,6 +37,7 @@ function crlFamilies(options: CertMetricsOptions): Family[] {
       name: "x509_crl_stale",
       help: "1 once the CRL is past its nextUpdate, 0 otherwise",
       value: crl((c, now) => (c.nextUpdate === undefined ? undefined : now > c.nextUpdate ? 1 : 0)),
+      flipsAt: (item) => (item.kind === "crl" ? item.crl.nextUpdate : undefined),
     });
   }
   if (options.exposeRelative) {
@@ -44,10 +45,12 @@ function crlFamilies(options: CertMetricsOptions): Family[] {
       name: "x509_crl_stale_in_seconds",
       help: "Seconds left before the CRL is past its nextUpdate (negative once stale)",
       value: crl((c, now) => (c.nextUpdate === undefined ? undefined : c.nextUpdate - now)),
+      ticking: true,
     }, {
       name: "x509_crl_fresh_since_seconds",
       help: "Seconds elapsed since the CRL was issued (thisUpdate)",
       value: crl((c, now) => now - c.thisUpdate),
+      ticking: true,
     });
   }
   return out;
@@ -79,6 +82,20 @@ interface Family {
   readonly name: string;
   readonly help: string;
   readonly value: (item: Item, now: number) => number | undefined;
+  /** Values move with the clock every second (relative families). */
+  readonly ticking?: boolean;
+  /** For `now > T ? 1 : 0` families: T of an item, after which its value flips. */
+  readonly flipsAt?: (item: Item) => number | undefined;
+}
+
+/** The last render, reused while no bundle changed and no value can have moved. */
+interface Rendered {
+  readonly rows: Row[];
+  readonly labels: (string | undefined)[];
+  readonly collisions: number;
+  readonly text: string;
+  /** The text holds until `now` passes this (seconds): the next time a 0/1 value flips. */
+  readonly validUntil: number;
 }
 
 /**
@@ -93,6 +110,7 @@ export class CertMetrics {
   readonly #collision: CollisionPolicy;
   readonly #discLength: number;
   readonly #rows = new WeakMap<Bundle, Row[]>();
+  #last: Rendered | undefined;
   /** Number of colliding series resolved at the last render (status page). */
   lastCollisions = 0;
 
@@ -121,6 +139,7 @@ export class CertMetrics {
         name: "x509_cert_expired",
         help: "1 if the certificate has expired, 0 otherwise",
         value: cert((c, now) => (now > c.notAfter ? 1 : 0)),
+        flipsAt: (item) => (item.kind === "cert" ? item.cert.notAfter : undefined),
       });
     }
     if (options.exposeRelative) {
@@ -128,10 +147,12 @@ export class CertMetrics {
         name: "x509_cert_expires_in_seconds",
         help: "Seconds left before the certificate expires (negative once expired)",
         value: cert((c, now) => c.notAfter - now),
+        ticking: true,
       }, {
         name: "x509_cert_valid_since_seconds",
         help: "Seconds elapsed since the certificate became valid",
         value: cert((c, now) => now - c.notBefore),
+        ticking: true,
       });
     }
     if (options.exposePerCertError) {
@@ -144,7 +165,11 @@ export class CertMetrics {
     this.#families.push(...crlFamilies(options));
   }
 
-  /** Renders every family; `now` is in seconds since the epoch. */
+  /**
+   * Renders every family; `now` is in seconds since the epoch. The label sets
+   * and the text are reused while the store holds the same bundles: a scrape of
+   * an unchanged store then costs no hashing, no string building and no garbage.
+   */
   render(store: Store, now: number): string {
     const rows: Row[] = [];
     for (const source of store.sources()) {
@@ -153,22 +178,48 @@ export class CertMetrics {
         for (const row of this.#rowsOf(bundle, sourceKey)) rows.push(row);
       }
     }
-    const labels = this.#resolveCollisions(rows);
-    let out = "";
+    const last = this.#last;
+    const same = last !== undefined && sameRows(last.rows, rows);
+    if (same && now <= last.validUntil) return last.text;
+    const labels = same ? last.labels : this.#resolveCollisions(rows);
+    if (same) this.lastCollisions = last.collisions;
+    const parts: string[] = [];
     for (const family of this.#families) {
-      let samples = "";
+      const header = parts.length;
+      parts.push(`# HELP ${family.name} ${family.help}\n# TYPE ${family.name} gauge\n`);
       for (let i = 0; i < rows.length; i++) {
         const l = labels[i];
         if (l === undefined) continue;
         const v = family.value(rows[i]!.item, now);
-        if (v !== undefined) samples += `${family.name}{${l}} ${v}\n`;
+        if (v !== undefined) parts.push(`${family.name}{${l}} ${v}\n`);
       }
       // Like client_golang, a family without samples is left out altogether.
-      if (samples) {
-        out += `# HELP ${family.name} ${family.help}\n# TYPE ${family.name} gauge\n${samples}`;
+      if (parts.length === header + 1) parts.pop();
+    }
+    // join() yields one flat string: cached, it is encoded without re-walking a rope.
+    const text = parts.join("");
+    this.#last = {
+      rows,
+      labels,
+      collisions: this.lastCollisions,
+      text,
+      validUntil: this.#validUntil(rows, now),
+    };
+    return text;
+  }
+
+  /** Until when (seconds) a render at `now` stays exact. */
+  #validUntil(rows: readonly Row[], now: number): number {
+    if (this.#families.some((f) => f.ticking)) return -Infinity;
+    let until = Infinity;
+    for (const family of this.#families) {
+      if (!family.flipsAt) continue;
+      for (const { item } of rows) {
+        const t = family.flipsAt(item);
+        if (t !== undefined && t >= now && t < until) until = t;
       }
     }
-    return out;
+    return until;
   }
 
   #rowsOf(bundle: Bundle, sourceKey: string): Row[] {
@@ -224,4 +275,10 @@ export class CertMetrics {
     row.disc ??= createHash("sha256").update(row.identity).digest("hex").slice(0, this.#discLength);
     return row.disc;
   }
+}
+
+function sameRows(a: readonly Row[], b: readonly Row[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

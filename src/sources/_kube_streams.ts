@@ -143,14 +143,14 @@ export class KubeStreams {
       for (const ref of seen.get(key)?.refs ?? []) sink.delete(id, ref);
       seen.delete(key);
     };
-    const apply = (obj: KubeObject) => {
+    const apply = async (obj: KubeObject) => {
       const key = objectKey(obj);
       if (!spec.allowed(obj)) return forget(key);
       const rv = obj.metadata.resourceVersion ?? "";
       if (rv !== "" && seen.get(key)?.rv === rv) return;
       let bundles;
       try {
-        bundles = spec.decode(obj);
+        bundles = await spec.decode(obj);
       } catch (err) {
         this.#o.onPanic?.("source", err);
         log.error("Cannot decode object", { object: key, error: err });
@@ -172,7 +172,12 @@ export class KubeStreams {
           });
         }
       }
-      if (refs.length) seen.set(key, { rv, refs });
+      // A keystore no passphrase opened is retried at the next LIST even if the object did
+      // not change: the passphrase may live elsewhere (another Secret, a file) and be fixed.
+      const locked = bundles.some((b) =>
+        b.items.some((i) => i.kind === "error" && i.reason === "bad_passphrase")
+      );
+      if (refs.length) seen.set(key, { rv: locked ? "" : rv, refs });
       else seen.delete(key);
     };
     const stream: Stream = {
@@ -186,8 +191,8 @@ export class KubeStreams {
         pageSize: this.#o.pageSize,
         ...this.#o.watch,
         handlers: {
-          onPage: (objects) => {
-            for (const o of objects) apply(o);
+          onPage: async (objects) => {
+            for (const o of objects) await apply(o);
           },
           onListDone: (_rv, keys) => {
             for (const key of [...seen.keys()]) if (!keys.has(key)) forget(key);

@@ -1,10 +1,11 @@
 import type { Bundle, Item, Location } from "../bundle.ts";
-import type { KubernetesSourceConfig } from "../config/schema.ts";
+import type { KubernetesSourceConfig, SecretPassphraseConfig } from "../config/schema.ts";
 import type { KubeObject } from "../kube/resource.ts";
 import { sanitizeLabelName } from "../metrics/labels.ts";
 import type { CertificateCache } from "../parse/cert_cache.ts";
 import { decodeItems, errorItem, type Format } from "../parse/decode.ts";
 import { keyMatcher } from "./kube_filters.ts";
+import { objectPassphrases, type SecretValueReader } from "./kube_passphrases.ts";
 
 export interface SecretObject extends KubeObject {
   type?: string;
@@ -17,12 +18,19 @@ export interface ConfigMapObject extends KubeObject {
 }
 
 /** Turns the selected keys of one object into bundles, one per key. */
-export type ObjectDecoder = (obj: KubeObject) => Bundle[];
+export type ObjectDecoder = (obj: KubeObject) => Bundle[] | Promise<Bundle[]>;
+
+/** What decoders may need beyond the object: another Secret (passphrases), timing hooks. */
+export interface DecoderContext {
+  readonly readSecret?: SecretValueReader;
+  readonly onParse?: (format: Format, seconds: number) => void;
+}
 
 interface CompiledRule {
   readonly type: string;
   readonly matches: (key: string) => boolean;
   readonly format: Format;
+  readonly passphrase: SecretPassphraseConfig | undefined;
 }
 
 /** The bytes of a base64 field; undefined when it is not valid base64. */
@@ -42,10 +50,35 @@ export function decodeValue(
   bytes: Uint8Array | undefined,
   format: Format,
   cache: CertificateCache,
+  extra: { passphrases?: readonly string[]; onParse?: DecoderContext["onParse"] } = {},
 ): Item[] {
   if (bytes === undefined) return [errorItem("decode_failed", "Value is not valid base64")];
-  // PEM text also goes through the DER path when asked, and vice versa, as files do.
-  return decodeItems(bytes, { formats: format === "pem" ? ["pem"] : [format], cache });
+  const passphrases = extra.passphrases
+    ? { pkcs12: extra.passphrases, jks: extra.passphrases }
+    : undefined;
+  return decodeItems(bytes, {
+    formats: [format],
+    cache,
+    ...(passphrases ? { passphrases } : {}),
+    ...(extra.onParse ? { onParse: extra.onParse } : {}),
+  });
+}
+
+/** The passphrase settings of a rule for its format (`jks` rules may use the `pkcs12` block, as upstream's). */
+function passphraseConfig(
+  rule: {
+    format: Format;
+    pkcs12?: SecretPassphraseConfig | undefined;
+    jks?: SecretPassphraseConfig | undefined;
+  },
+): SecretPassphraseConfig | undefined {
+  if (rule.format === "pkcs12") return rule.pkcs12;
+  if (rule.format === "jks") return rule.jks ?? rule.pkcs12;
+  return undefined;
+}
+
+function isKeystore(format: Format): boolean {
+  return format === "pkcs12" || format === "jks";
 }
 
 /** The `<prefix>_<label>` columns of the labels in `names` (empty when the object lacks one). */
@@ -64,13 +97,15 @@ export function exposed(
 export function secretDecoder(
   config: NonNullable<KubernetesSourceConfig["secrets"]>,
   cache: CertificateCache,
+  context: DecoderContext = {},
 ): ObjectDecoder {
   const rules: CompiledRule[] = config.types.map((t) => ({
     type: t.type,
     matches: keyMatcher(t),
     format: t.format,
+    passphrase: passphraseConfig(t),
   }));
-  return (raw) => {
+  return async (raw) => {
     const obj = raw as SecretObject;
     const { namespace = "", name } = obj.metadata;
     const extraLabels = exposed("secret_label", config.exposeLabels, obj.metadata.labels);
@@ -79,9 +114,15 @@ export function secretDecoder(
     for (const rule of rules) {
       // An empty type in a rule matches every Secret type.
       if (rule.type !== "" && rule.type !== (obj.type ?? "Opaque")) continue;
+      // The passphrase's own key is never a certificate, whatever the patterns say.
+      if (rule.passphrase?.passphraseKey) taken.add(rule.passphrase.passphraseKey);
+      let passphrases: string[] | undefined;
       for (const [key, value] of Object.entries(obj.data ?? {})) {
         if (taken.has(key) || !rule.matches(key)) continue;
         taken.add(key);
+        if (isKeystore(rule.format)) {
+          passphrases ??= await objectPassphrases(obj, rule.passphrase, context.readSecret, true);
+        }
         const location: Location = {
           secretNamespace: namespace,
           secretName: name,
@@ -91,7 +132,10 @@ export function secretDecoder(
         out.push({
           ref: `secret/${namespace}/${name}/${key}`,
           location,
-          items: decodeValue(base64Bytes(value), rule.format, cache),
+          items: decodeValue(base64Bytes(value), rule.format, cache, {
+            ...(passphrases ? { passphrases } : {}),
+            ...(context.onParse ? { onParse: context.onParse } : {}),
+          }),
         });
       }
     }
@@ -103,10 +147,12 @@ export function secretDecoder(
 export function configMapDecoder(
   config: NonNullable<KubernetesSourceConfig["configMaps"]>,
   cache: CertificateCache,
+  context: DecoderContext = {},
 ): ObjectDecoder {
   const matches = keyMatcher(config);
   const enc = new TextEncoder();
-  return (raw) => {
+  const passphraseKey = config.pkcs12?.passphraseKey;
+  return async (raw) => {
     const obj = raw as ConfigMapObject;
     const { namespace = "", name } = obj.metadata;
     const extraLabels = exposed("configmap_label", config.exposeLabels, obj.metadata.labels);
@@ -117,8 +163,11 @@ export function configMapDecoder(
         [k, v],
       ): [string, Uint8Array | undefined] => [k, base64Bytes(v)]),
     ];
+    const passphrases = isKeystore(config.format)
+      ? await objectPassphrases(obj, config.pkcs12, context.readSecret, false)
+      : undefined;
     for (const [key, bytes] of entries) {
-      if (!matches(key)) continue;
+      if (!matches(key) || key === passphraseKey) continue;
       const location: Location = {
         configmapNamespace: namespace,
         configmapName: name,
@@ -128,7 +177,10 @@ export function configMapDecoder(
       out.push({
         ref: `configmap/${namespace}/${name}/${key}`,
         location,
-        items: decodeValue(bytes, config.format, cache),
+        items: decodeValue(bytes, config.format, cache, {
+          ...(passphrases ? { passphrases } : {}),
+          ...(context.onParse ? { onParse: context.onParse } : {}),
+        }),
       });
     }
     return out;

@@ -16,6 +16,8 @@ import {
 } from "./_kube_streams.ts";
 import { NameLabelFilter } from "./kube_filters.ts";
 import { configMapDecoder, secretDecoder } from "./kube_objects.ts";
+import { cachedSecretReader } from "./kube_passphrases.ts";
+import type { Format } from "../parse/decode.ts";
 import type { PanicReporter, Source } from "./source.ts";
 
 const TRANSPORT_REASONS = [...STREAM_TRANSPORT_REASONS, "namespace_sync_failed"];
@@ -31,6 +33,9 @@ export interface KubernetesSourceOptions {
   readonly client?: KubeClient;
   /** Timing knobs of every LIST+WATCH (tests shorten them). */
   readonly watch?: WatchTuning;
+  /** How long a Secret read for a passphrase is reused. @default 60_000 */
+  readonly secretReaderTtlMs?: number;
+  readonly onParse?: (format: Format, seconds: number) => void;
 }
 
 /**
@@ -87,7 +92,7 @@ export class KubernetesSource implements Source {
       this.#namespaceAllowed(obj.metadata.namespace ?? "") &&
       filter.allowed(obj.metadata.name, obj.metadata.labels);
     if (config.secrets) {
-      const decode = secretDecoder(config.secrets, this.#o.cache);
+      const decode = secretDecoder(config.secrets, this.#o.cache, this.#decoderContext(client));
       const objects = new NameLabelFilter(config.secrets);
       const types = new Set(config.secrets.types.map((t) => t.type));
       const only = types.size === 1 ? [...types][0] : undefined;
@@ -104,7 +109,11 @@ export class KubernetesSource implements Source {
       }
     }
     if (config.configMaps) {
-      const decode = configMapDecoder(config.configMaps, this.#o.cache);
+      const decode = configMapDecoder(
+        config.configMaps,
+        this.#o.cache,
+        this.#decoderContext(client),
+      );
       const objects = new NameLabelFilter(config.configMaps);
       for (const namespace of scopes) {
         this.#streams.start(client, {
@@ -132,6 +141,11 @@ export class KubernetesSource implements Source {
    * labels change makes every stream LIST again at once (not at the next resync).
    * Resolves after the first LIST so objects are never judged on unknown labels.
    */
+  #decoderContext(client: KubeClient) {
+    const readSecret = cachedSecretReader(client, this.#o.secretReaderTtlMs);
+    return this.#o.onParse ? { readSecret, onParse: this.#o.onParse } : { readSecret };
+  }
+
   async #watchNamespaces(client: KubeClient, signal: AbortSignal): Promise<ListWatch> {
     const { config, metrics, logger } = this.#o;
     const { promise: firstList, resolve } = Promise.withResolvers<void>();

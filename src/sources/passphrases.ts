@@ -21,8 +21,10 @@ export interface ResolvedPassphrases {
  */
 export async function resolvePassphrases(
   config: KeystorePassphrases | undefined,
+  /** Passphrases found elsewhere (a sibling key...): tried first, and no implicit empty one then. */
+  found: readonly string[] = [],
 ): Promise<ResolvedPassphrases> {
-  const list: string[] = [];
+  const list: string[] = [...found];
   let error: ResolvedPassphrases["error"];
   if (config?.passphrase !== undefined && config.passphrase !== "") list.push(config.passphrase);
   else if (config?.passphraseFile) {
@@ -35,6 +37,6 @@ export async function resolvePassphrases(
       };
     }
   }
-  if (config?.tryEmptyPassphrase || list.length === 0) list.push("");
+  if ((config?.tryEmptyPassphrase || list.length === 0) && !list.includes("")) list.push("");
   return error ? { list, error } : { list };
 }

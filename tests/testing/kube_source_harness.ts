@@ -1,0 +1,114 @@
+/**
+ * Runs a KubernetesSource against the test API server and exposes what it put
+ * in the store, for the source's tests.
+ */
+import type { KubernetesSourceConfig } from "../../src/config/schema.ts";
+import { parseConfig } from "../../src/config/load.ts";
+import { KubeClient } from "../../src/kube/client.ts";
+import { Logger } from "../../src/log.ts";
+import { KubeMetrics } from "../../src/metrics/kube_metrics.ts";
+import { CertificateCache } from "../../src/parse/cert_cache.ts";
+import { KubernetesSource } from "../../src/sources/kubernetes.ts";
+import { Store } from "../../src/store.ts";
+import { Registry } from "prom-client";
+import { summary } from "./items.ts";
+import { KubeApiServer } from "./kube_api_server.ts";
+
+/** Base64 of text (as UTF-8... kept to Latin-1 by callers) or of raw bytes (keystores). */
+function b64(value: string | Uint8Array): string {
+  return typeof value === "string" ? btoa(value) : btoa(String.fromCharCode(...value));
+}
+
+export function secret(
+  ns: string,
+  name: string,
+  data: Record<string, string | Uint8Array>,
+  opts: { type?: string; labels?: Record<string, string> } = {},
+) {
+  const encoded = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b64(v)]));
+  return {
+    metadata: { name, namespace: ns, labels: opts.labels ?? {} },
+    type: opts.type ?? "kubernetes.io/tls",
+    data: encoded,
+  };
+}
+
+export function namespace(name: string, labels: Record<string, string> = {}) {
+  return { metadata: { name, labels } };
+}
+
+export interface Harness {
+  server: KubeApiServer;
+  store: Store;
+  registry: Registry;
+  /** ref -> serials/reasons, for the kubernetes source. */
+  view(): Record<string, string[]>;
+  state(): { up: boolean; synced: boolean; errors: Map<string, number> };
+  until(cond: () => boolean, what: string): Promise<void>;
+  metric(name: string): Promise<string>;
+}
+
+export async function withSource(
+  yaml: string,
+  seed: (s: KubeApiServer) => void,
+  fn: (h: Harness) => void | Promise<void>,
+  options: { secretReaderTtlMs?: number } = {},
+) {
+  const server = KubeApiServer.start({ bookmarkIntervalMs: 100 });
+  seed(server);
+  const dir = await Deno.makeTempDir();
+  await server.writeKubeconfig(`${dir}/kubeconfig`);
+  const config = parseConfig(
+    `sources:\n  - kind: kubernetes\n    name: k8s\n${yaml.replace(/^/gm, "    ")}\n`,
+    "test.yaml",
+  )
+    .config.sources[0] as KubernetesSourceConfig;
+  const store = new Store();
+  const registry = new Registry();
+  const client = KubeClient.fromKubeconfig({ kubeconfig: `${dir}/kubeconfig` });
+  const source = new KubernetesSource({
+    config,
+    cache: new CertificateCache(),
+    sink: store,
+    logger: new Logger({ write: () => {} }),
+    metrics: new KubeMetrics(registry, { exposeDiagnostics: true }),
+    client,
+    watch: { idleTimeoutMs: 2000, backoff: { initialMs: 20, maxMs: 200 } },
+    ...options,
+  });
+  const ac = new AbortController();
+  const running = source.run(ac.signal);
+  const state = () => [...store.sources()].find((s) => s.id.kind === "kubernetes")!;
+  const h: Harness = {
+    server,
+    store,
+    registry,
+    view: () => {
+      const out: Record<string, string[]> = {};
+      for (const b of state().bundles.values()) {
+        out[b.ref] = b.items.map(summary);
+      }
+      return out;
+    },
+    state,
+    until: async (cond, what) => {
+      const end = Date.now() + 8000;
+      while (!cond()) {
+        if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    metric: async (name) =>
+      (await registry.metrics()).split("\n").filter((l) => l.startsWith(name)).join("\n"),
+  };
+  try {
+    await h.until(() => state().synced, "first sync");
+    await fn(h);
+  } finally {
+    ac.abort();
+    await running;
+    client.close();
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
