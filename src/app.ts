@@ -143,33 +143,23 @@ export async function startExporter(
           refreshInterval: s.refreshInterval ?? config.cache.filePoll.interval,
         }),
       );
-    } else if (s.kind === "cabundle") {
-      // Loaded on demand: the Kubernetes client costs ~15 MB that file-only hosts never need.
-      const { CabundleSource } = await import("./sources/cabundle.ts");
-      sources.push(
-        new CabundleSource({
-          config: s,
-          cache,
-          sink: store,
-          logger: slog,
-          metrics: kubeMetrics!,
-          onPanic,
-          ...(onParse ? { onParse } : {}),
-        }),
-      );
     } else {
-      const { KubernetesSource } = await import("./sources/kubernetes.ts");
-      sources.push(
-        new KubernetesSource({
-          config: s,
-          cache,
-          sink: store,
-          logger: slog,
-          metrics: kubeMetrics!,
-          onPanic,
-          ...(onParse ? { onParse } : {}),
-        }),
-      );
+      // Loaded on demand: the Kubernetes client costs ~15 MB that file-only hosts never need.
+      const deps = {
+        cache,
+        sink: store,
+        logger: slog,
+        metrics: kubeMetrics!,
+        onPanic,
+        ...(onParse ? { onParse } : {}),
+      };
+      if (s.kind === "cabundle") {
+        const { CabundleSource } = await import("./sources/cabundle.ts");
+        sources.push(new CabundleSource({ config: s, ...deps }));
+      } else {
+        const { KubernetesSource } = await import("./sources/kubernetes.ts");
+        sources.push(new KubernetesSource({ config: s, ...deps }));
+      }
     }
   }
 

@@ -9,16 +9,9 @@ import { summary } from "./testing/items.ts";
 import {
   keyAndChain,
   keytoolTruststore,
-  makeTestPki,
   opensslPkcs12,
-  type TestPki,
+  sharedTestPki,
 } from "./testing/keystores.ts";
-
-let pki: TestPki;
-async function getPki(): Promise<TestPki> {
-  pki ??= await makeTestPki(await Deno.makeTempDir({ prefix: "x509-ks-" }));
-  return pki;
-}
 
 /** Serial numbers of a PEM certificate, read by openssl: the independent reference. */
 async function serialOf(pem: string): Promise<string> {
@@ -47,7 +40,7 @@ function source(options: Partial<FileSourceOptions> & { paths: string[] }) {
 }
 
 Deno.test("FileSource opens PKCS#12 with a passphrase file, counts a wrong one, and re-opens after the file rotates", async () => {
-  const p = await getPki();
+  const p = await sharedTestPki();
   const dir = await Deno.makeTempDir();
   await Deno.writeFile(
     `${dir}/app.p12`,
@@ -70,7 +63,7 @@ Deno.test("FileSource opens PKCS#12 with a passphrase file, counts a wrong one, 
 });
 
 Deno.test("FileSource reads a -legacy PKCS#12 and an empty-password one with tryEmptyPassphrase", async () => {
-  const p = await getPki();
+  const p = await sharedTestPki();
   const dir = await Deno.makeTempDir();
   await Deno.writeFile(
     `${dir}/legacy.p12`,
@@ -92,7 +85,7 @@ Deno.test("FileSource reads a -legacy PKCS#12 and an empty-password one with try
 });
 
 Deno.test("FileSource reads JKS truststores and reports garbage keystores with their own reason", async () => {
-  const p = await getPki();
+  const p = await sharedTestPki();
   const dir = await Deno.makeTempDir();
   await keytoolTruststore(p, `${dir}/trust.jks`, "JKS", "changeit");
   await Deno.writeFile(`${dir}/garbage.jks`, new Uint8Array([0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 9]));

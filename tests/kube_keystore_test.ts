@@ -2,23 +2,16 @@ import assert from "node:assert/strict";
 import {
   keyAndChain,
   keytoolTruststore,
-  makeTestPki,
   opensslPkcs12,
-  type TestPki,
+  sharedTestPki,
 } from "./testing/keystores.ts";
 import { secret, withSource } from "./testing/kube_source_harness.ts";
-
-let pki: TestPki;
-async function getPki(): Promise<TestPki> {
-  pki ??= await makeTestPki(await Deno.makeTempDir({ prefix: "x509-kks-" }));
-  return pki;
-}
 
 const P12_RULE = (pkcs12: string) =>
   `refreshInterval: 1s\nsecrets:\n  types:\n    - { type: Opaque, key: keystore.p12, format: pkcs12, pkcs12: ${pkcs12} }`;
 
 Deno.test("Secret keystores: the passphrase comes from a sibling key; the passphrase key is never decoded", async () => {
-  const p = await getPki();
+  const p = await sharedTestPki();
   const p12 = await opensslPkcs12(p, "sibling", [...keyAndChain(p), "-passout", "pass:sib ling"]);
   await withSource(P12_RULE("{ passphraseKey: password }"), (s) => {
     s.upsert(
@@ -33,7 +26,7 @@ Deno.test("Secret keystores: the passphrase comes from a sibling key; the passph
 });
 
 Deno.test("Secret keystores: passphraseSecretRef reads another Secret; a wrong one counts and recovers after a fix", async () => {
-  const p = await getPki();
+  const p = await sharedTestPki();
   const p12 = await opensslPkcs12(p, "ref", [...keyAndChain(p), "-passout", "pass:from-ref"]);
   await withSource(P12_RULE("{ passphraseSecretRef: { name: ks-pass, key: pw } }"), (s) => {
     s.upsert(
@@ -57,7 +50,7 @@ Deno.test("Secret keystores: passphraseSecretRef reads another Secret; a wrong o
 });
 
 Deno.test("ConfigMap keystores: a JKS truststore in binaryData with an inline passphrase", async () => {
-  const p = await getPki();
+  const p = await sharedTestPki();
   const file = `${p.dir}/cm-trust.jks`;
   await keytoolTruststore(p, file, "JKS", "changeit");
   const jks = await Deno.readFile(file);

@@ -15,6 +15,8 @@ import type { Logger } from "../log.ts";
 import type { KubeMetrics } from "../metrics/kube_metrics.ts";
 import type { Sink } from "../sink.ts";
 import type { ObjectDecoder } from "./kube_objects.ts";
+import type { CertificateCache } from "../parse/cert_cache.ts";
+import type { Format } from "../parse/decode.ts";
 import { type PanicReporter, sleep } from "./source.ts";
 
 /** `reason` values of `x509_kube_transport_errors_total` any stream may report. */
@@ -30,6 +32,21 @@ export interface WatchTuning {
   idleTimeoutMs?: number;
   watchTimeoutSeconds?: number;
   backoff?: BackoffOptions;
+}
+
+/** What every Kubernetes-backed source is given, besides its own config. */
+export interface KubeSourceDeps {
+  readonly cache: CertificateCache;
+  readonly sink: Sink;
+  readonly logger: Logger;
+  readonly metrics: KubeMetrics;
+  readonly onPanic?: PanicReporter;
+  /** Injected in tests; by default built from `config.kubeconfig` and `config.rateLimit`. */
+  readonly client?: KubeClient;
+  /** Timing knobs of every LIST+WATCH (tests shorten them). */
+  readonly watch?: WatchTuning;
+  /** Feeds `x509_parse_duration_seconds{format}`. */
+  readonly onParse?: (format: Format, seconds: number) => void;
 }
 
 export interface KubeStreamsOptions {

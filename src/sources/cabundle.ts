@@ -6,7 +6,6 @@
  */
 import type { Bundle, SourceId } from "../bundle.ts";
 import type { CabundleResources, CabundleSourceConfig } from "../config/schema.ts";
-import type { KubeClient } from "../kube/client.ts";
 import {
   API_SERVICES,
   CUSTOM_RESOURCE_DEFINITIONS,
@@ -15,20 +14,17 @@ import {
   type ResourceRef,
   VALIDATING_WEBHOOK_CONFIGURATIONS,
 } from "../kube/resource.ts";
-import type { Logger } from "../log.ts";
-import type { KubeMetrics } from "../metrics/kube_metrics.ts";
 import type { CertificateCache } from "../parse/cert_cache.ts";
-import type { Sink } from "../sink.ts";
 import {
   connectKube,
+  type KubeSourceDeps,
   KubeStreams,
   reportScope,
   STREAM_TRANSPORT_REASONS,
-  type WatchTuning,
 } from "./_kube_streams.ts";
 import { NameLabelFilter } from "./kube_filters.ts";
 import { base64Bytes, decodeValue, exposed, type ObjectDecoder } from "./kube_objects.ts";
-import type { PanicReporter, Source } from "./source.ts";
+import type { Source } from "./source.ts";
 
 /** A `caBundle` found in an object: the entry it belongs to and its raw (base64) value. */
 type Entry = readonly [entry: string, caBundle: unknown];
@@ -125,17 +121,8 @@ export function cabundleDecoder(
   };
 }
 
-export interface CabundleSourceOptions {
+export interface CabundleSourceOptions extends KubeSourceDeps {
   readonly config: CabundleSourceConfig;
-  readonly cache: CertificateCache;
-  readonly sink: Sink;
-  readonly logger: Logger;
-  readonly metrics: KubeMetrics;
-  readonly onPanic?: PanicReporter;
-  /** Injected in tests; by default built from `config.kubeconfig` and `config.rateLimit`. */
-  readonly client?: KubeClient;
-  /** Timing knobs of every LIST+WATCH (tests shorten them). */
-  readonly watch?: WatchTuning;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { Sink } from "../sink.ts";
 import type { KeystorePassphrases } from "../config/schema.ts";
 import { scanFiles, type ScanOptions } from "./file_scan.ts";
 import { resolvePassphrases } from "./passphrases.ts";
-import { type PanicReporter, sleep, type Source } from "./source.ts";
+import { type PanicReporter, pollLoop, type Source } from "./source.ts";
 
 export interface FileSourceOptions extends ScanOptions {
   readonly name: string;
@@ -47,22 +47,8 @@ export class FileSource implements Source {
     options.sink.register(this.id);
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    const log = this.#o.logger;
-    let first = true;
-    while (!signal.aborted) {
-      try {
-        await this.sync();
-      } catch (err) {
-        // Unexpected: a bug, not bad input. Survive it and say so loudly.
-        this.#o.onPanic?.("source", err);
-        log.error("File source sync crashed", { error: err });
-        this.#o.sink.setUp(this.id, false);
-      }
-      if (first) this.#o.sink.markSynced(this.id);
-      first = false;
-      await sleep(this.#o.refreshInterval ?? 30_000, signal);
-    }
+  run(signal: AbortSignal): Promise<void> {
+    return pollLoop(this.id, this.#o, this.#o.refreshInterval ?? 30_000, () => this.sync(), signal);
   }
 
   /** One poll: expand patterns, read what changed, drop what vanished. */

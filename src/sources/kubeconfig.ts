@@ -7,7 +7,7 @@ import type { CertificateCache } from "../parse/cert_cache.ts";
 import { decodeItems, errorItem } from "../parse/decode.ts";
 import type { Sink } from "../sink.ts";
 import { scanFiles } from "./file_scan.ts";
-import { type PanicReporter, sleep, type Source } from "./source.ts";
+import { type PanicReporter, pollLoop, type Source } from "./source.ts";
 
 export interface KubeconfigSourceOptions {
   readonly name: string;
@@ -48,20 +48,8 @@ export class KubeconfigSource implements Source {
     options.sink.register(this.id);
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    let first = true;
-    while (!signal.aborted) {
-      try {
-        await this.sync();
-      } catch (err) {
-        this.#o.onPanic?.("source", err);
-        this.#o.logger.error("Kubeconfig source sync crashed", { error: err });
-        this.#o.sink.setUp(this.id, false);
-      }
-      if (first) this.#o.sink.markSynced(this.id);
-      first = false;
-      await sleep(this.#o.refreshInterval ?? 30_000, signal);
-    }
+  run(signal: AbortSignal): Promise<void> {
+    return pollLoop(this.id, this.#o, this.#o.refreshInterval ?? 30_000, () => this.sync(), signal);
   }
 
   async sync(): Promise<void> {

@@ -3,39 +3,24 @@ import type { KubernetesSourceConfig } from "../config/schema.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { ListWatch } from "../kube/list_watch.ts";
 import { CONFIGMAPS, type KubeObject, NAMESPACES, SECRETS } from "../kube/resource.ts";
-import type { Logger } from "../log.ts";
-import type { KubeMetrics } from "../metrics/kube_metrics.ts";
-import type { CertificateCache } from "../parse/cert_cache.ts";
-import type { Sink } from "../sink.ts";
 import {
   connectKube,
+  type KubeSourceDeps,
   KubeStreams,
   reportScope,
   STREAM_TRANSPORT_REASONS,
-  type WatchTuning,
 } from "./_kube_streams.ts";
 import { NameLabelFilter } from "./kube_filters.ts";
 import { configMapDecoder, secretDecoder } from "./kube_objects.ts";
 import { cachedSecretReader } from "./kube_passphrases.ts";
-import type { Format } from "../parse/decode.ts";
-import type { PanicReporter, Source } from "./source.ts";
+import type { Source } from "./source.ts";
 
 const TRANSPORT_REASONS = [...STREAM_TRANSPORT_REASONS, "namespace_sync_failed"];
 
-export interface KubernetesSourceOptions {
+export interface KubernetesSourceOptions extends KubeSourceDeps {
   readonly config: KubernetesSourceConfig;
-  readonly cache: CertificateCache;
-  readonly sink: Sink;
-  readonly logger: Logger;
-  readonly metrics: KubeMetrics;
-  readonly onPanic?: PanicReporter;
-  /** Injected in tests; by default built from `config.kubeconfig` and `config.rateLimit`. */
-  readonly client?: KubeClient;
-  /** Timing knobs of every LIST+WATCH (tests shorten them). */
-  readonly watch?: WatchTuning;
   /** How long a Secret read for a passphrase is reused. @default 60_000 */
   readonly secretReaderTtlMs?: number;
-  readonly onParse?: (format: Format, seconds: number) => void;
 }
 
 /**

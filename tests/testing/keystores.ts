@@ -243,3 +243,11 @@ export function fuzzInputs(
   }
   return inputs;
 }
+
+let shared: Promise<TestPki> | undefined;
+
+/** One test PKI per test process: openssl key generation is the slow part of keystore tests. */
+export function sharedTestPki(): Promise<TestPki> {
+  shared ??= Deno.makeTempDir({ prefix: "x509-pki-" }).then(makeTestPki);
+  return shared;
+}
