@@ -1,18 +1,11 @@
 import assert from "node:assert/strict";
-import { Registry } from "prom-client";
 import { extraLabelNames } from "../src/app.ts";
-import type { Item } from "../src/bundle.ts";
 import { parseConfig } from "../src/config/load.ts";
 import type { CabundleSourceConfig } from "../src/config/schema.ts";
-import { KubeClient } from "../src/kube/client.ts";
-import { Logger } from "../src/log.ts";
-import { KubeMetrics } from "../src/metrics/kube_metrics.ts";
-import { CertificateCache } from "../src/parse/cert_cache.ts";
-import { CabundleSource } from "../src/sources/cabundle.ts";
-import { Store } from "../src/store.ts";
 import { epoch, makeCert, type TestCert } from "./testing/certs.ts";
 import { eventually, sample, startExporter } from "./testing/exporter_process.ts";
 import { KubeApiServer, type KubeObj } from "./testing/kube_api_server.ts";
+import { type Harness, withSource as withKubeSource } from "./testing/kube_source_harness.ts";
 
 const MWC = "mutatingwebhookconfigurations";
 const VWC = "validatingwebhookconfigurations";
@@ -38,81 +31,13 @@ function webhooks(
 
 const b64 = (pem: string) => btoa(pem);
 
-/** A certificate by its serial, an error by its reason. */
-function describe(i: Item): string {
-  return i.kind === "cert" ? i.cert.serial : i.kind === "error" ? i.reason : i.kind;
-}
-
-interface Harness {
-  server: KubeApiServer;
-  store: Store;
-  /** ref -> serials (or error reasons) of the cabundle source. */
-  view(): Record<string, string[]>;
-  state(): { up: boolean; synced: boolean; errors: Map<string, number> };
-  until(cond: () => boolean, what: string): Promise<void>;
-  metric(name: string): Promise<string>;
-  /** Resources the exporter sent any request for. */
-  requested(): Set<string>;
-}
-
-async function withSource(
+/** The cabundle source under test, on the test API server. */
+function withSource(
   yaml: string,
   seed: (s: KubeApiServer) => void,
   fn: (h: Harness) => void | Promise<void>,
 ) {
-  const server = KubeApiServer.start({ bookmarkIntervalMs: 100 });
-  seed(server);
-  const dir = await Deno.makeTempDir();
-  await server.writeKubeconfig(`${dir}/kubeconfig`);
-  const text = `sources:\n  - kind: cabundle\n    name: cab\n${yaml.replace(/^/gm, "    ")}\n`;
-  const config = parseConfig(text, "test.yaml").config.sources[0] as CabundleSourceConfig;
-  const store = new Store();
-  const registry = new Registry();
-  const client = KubeClient.fromKubeconfig({ kubeconfig: `${dir}/kubeconfig` });
-  const source = new CabundleSource({
-    config,
-    cache: new CertificateCache(),
-    sink: store,
-    logger: new Logger({ write: () => {} }),
-    metrics: new KubeMetrics(registry, { exposeDiagnostics: true }),
-    client,
-    watch: { idleTimeoutMs: 2000, backoff: { initialMs: 20, maxMs: 200 } },
-  });
-  const ac = new AbortController();
-  const running = source.run(ac.signal);
-  const state = () => [...store.sources()].find((s) => s.id.kind === "cabundle")!;
-  const h: Harness = {
-    server,
-    store,
-    view: () => {
-      const out: Record<string, string[]> = {};
-      for (const b of state().bundles.values()) {
-        out[b.ref] = b.items.map(describe);
-      }
-      return out;
-    },
-    state,
-    until: async (cond, what) => {
-      const end = Date.now() + 8000;
-      while (!cond()) {
-        if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
-    metric: async (name) =>
-      (await registry.metrics()).split("\n").filter((l) => l.startsWith(name)).join("\n"),
-    requested: () => new Set(server.requests.flatMap((r) => (r.resource ? [r.resource] : []))),
-  };
-  try {
-    await h.until(() => state().synced, "first sync");
-    await fn(h);
-  } finally {
-    ac.abort();
-    await running;
-    client.close();
-    await server.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  return withKubeSource(yaml, seed, fn, { kind: "cabundle" });
 }
 
 let certs: TestCert[];

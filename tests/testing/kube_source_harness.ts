@@ -8,6 +8,7 @@ import { KubeClient } from "../../src/kube/client.ts";
 import { Logger } from "../../src/log.ts";
 import { KubeMetrics } from "../../src/metrics/kube_metrics.ts";
 import { CertificateCache } from "../../src/parse/cert_cache.ts";
+import { CabundleSource } from "../../src/sources/cabundle.ts";
 import { KubernetesSource } from "../../src/sources/kubernetes.ts";
 import { Store } from "../../src/store.ts";
 import { Registry } from "prom-client";
@@ -41,44 +42,49 @@ export interface Harness {
   server: KubeApiServer;
   store: Store;
   registry: Registry;
-  /** ref -> serials/reasons, for the kubernetes source. */
+  /** ref -> serials/reasons of the source under test. */
   view(): Record<string, string[]>;
   state(): { up: boolean; synced: boolean; errors: Map<string, number> };
   until(cond: () => boolean, what: string): Promise<void>;
   metric(name: string): Promise<string>;
+  /** Resources the source sent any request for. */
+  requested(): Set<string>;
 }
 
 export async function withSource(
   yaml: string,
   seed: (s: KubeApiServer) => void,
   fn: (h: Harness) => void | Promise<void>,
-  options: { secretReaderTtlMs?: number } = {},
+  options: { kind?: "kubernetes" | "cabundle"; secretReaderTtlMs?: number } = {},
 ) {
+  const { kind = "kubernetes", ...extra } = options;
   const server = KubeApiServer.start({ bookmarkIntervalMs: 100 });
   seed(server);
   const dir = await Deno.makeTempDir();
   await server.writeKubeconfig(`${dir}/kubeconfig`);
+  const name = kind === "kubernetes" ? "k8s" : "cab";
   const config = parseConfig(
-    `sources:\n  - kind: kubernetes\n    name: k8s\n${yaml.replace(/^/gm, "    ")}\n`,
+    `sources:\n  - kind: ${kind}\n    name: ${name}\n${yaml.replace(/^/gm, "    ")}\n`,
     "test.yaml",
-  )
-    .config.sources[0] as KubernetesSourceConfig;
+  ).config.sources[0]!;
   const store = new Store();
   const registry = new Registry();
   const client = KubeClient.fromKubeconfig({ kubeconfig: `${dir}/kubeconfig` });
-  const source = new KubernetesSource({
-    config,
+  const deps = {
     cache: new CertificateCache(),
     sink: store,
     logger: new Logger({ write: () => {} }),
     metrics: new KubeMetrics(registry, { exposeDiagnostics: true }),
     client,
     watch: { idleTimeoutMs: 2000, backoff: { initialMs: 20, maxMs: 200 } },
-    ...options,
-  });
+    ...extra,
+  };
+  const source = config.kind === "cabundle"
+    ? new CabundleSource({ config, ...deps })
+    : new KubernetesSource({ config: config as KubernetesSourceConfig, ...deps });
   const ac = new AbortController();
   const running = source.run(ac.signal);
-  const state = () => [...store.sources()].find((s) => s.id.kind === "kubernetes")!;
+  const state = () => [...store.sources()].find((s) => s.id.kind === kind)!;
   const h: Harness = {
     server,
     store,
@@ -100,6 +106,7 @@ export async function withSource(
     },
     metric: async (name) =>
       (await registry.metrics()).split("\n").filter((l) => l.startsWith(name)).join("\n"),
+    requested: () => new Set(server.requests.flatMap((r) => (r.resource ? [r.resource] : []))),
   };
   try {
     await h.until(() => state().synced, "first sync");
