@@ -1,0 +1,71 @@
+/**
+ * The benchmark harness at toy sizes: each scenario runs end to end (real
+ * exporter process, fake API server in its own process) and reports sane
+ * numbers. The measurements themselves are `deno task bench`'s job.
+ */
+import assert from "node:assert/strict";
+import type { Measure, ScenarioOptions, ScenarioResult } from "../bench/_report.ts";
+import { table } from "../bench/_report.ts";
+import { SCENARIOS } from "../bench/main.ts";
+
+function measure(result: ScenarioResult, name: string): Measure {
+  const m = result.measures.find((m) => m.name.endsWith(name));
+  assert.ok(m, `${result.scenario} reports "${name}"`);
+  assert.ok(Number.isFinite(m.value), `${result.scenario} ${name} is a number: ${m.value}`);
+  return m;
+}
+
+async function run(name: string, sizes: Record<string, number>): Promise<ScenarioResult> {
+  const workDir = await Deno.makeTempDir({ prefix: `x509-bench-smoke-${name}-` });
+  try {
+    const options: ScenarioOptions = { quick: true, sizes, workDir };
+    const result = await SCENARIOS[name]!(options);
+    assert.ok(table([result]).includes(result.scenario));
+    return result;
+  } finally {
+    await Deno.remove(workDir, { recursive: true });
+  }
+}
+
+const RSS_SANE = (v: number) => v > 10 && v < 2048;
+
+Deno.test("bench floor measures a bare Deno.serve process", async () => {
+  const r = await run("floor", {});
+  assert.ok(RSS_SANE(measure(r, "bare Deno.serve RSS").value));
+});
+
+Deno.test("bench files-10k syncs, scrapes and weighs a small tree", async () => {
+  const r = await run("files-10k", { certs: 300, files: 60, scrapes: 10 });
+  assert.ok(measure(r, "first sync").value > 0);
+  assert.ok(measure(r, "/metrics p99").value >= measure(r, "/metrics p50").value);
+  assert.ok(measure(r, "/metrics body").value > 100); // 300 certs × 2 families
+  assert.ok(RSS_SANE(measure(r, "RSS after sync").value));
+});
+
+Deno.test("bench secrets-50k counts the API responses with and without a field selector", async () => {
+  const r = await run("secrets-50k", { tls: 200, helm: 300, helmBytes: 2048, settleMs: 200 });
+  const selected = measure(r, "1 type (fieldSelector): objects received").value;
+  const all = measure(r, "2 types (no selector): objects received").value;
+  assert.equal(selected, 200);
+  assert.equal(all, 500);
+  assert.ok(
+    measure(r, "2 types (no selector): LIST bytes").value >
+      measure(r, "1 type (fieldSelector): LIST bytes").value,
+  );
+  assert.ok(RSS_SANE(measure(r, "1 type (fieldSelector): peak RSS (VmHWM)").value));
+});
+
+Deno.test("bench churn sees every rotation in /metrics", async () => {
+  const r = await run("churn", { rate: 50, seconds: 2, tls: 100, baselineSeconds: 1 });
+  assert.equal(measure(r, "rotations").value, 100);
+  assert.equal(measure(r, "rotations never seen").value, 0);
+  const p99 = measure(r, "event → /metrics p99").value;
+  assert.ok(p99 > 0 && p99 < 5, `p99 ${p99}`);
+  assert.ok(measure(r, "CPU during churn").value >= 0);
+});
+
+Deno.test("bench idle reports CPU and RSS drift", async () => {
+  const r = await run("idle", { seconds: 2, certs: 100, files: 20, tls: 100 });
+  assert.ok(measure(r, "CPU per 10 minutes").value >= 0);
+  assert.ok(RSS_SANE(measure(r, "RSS at start").value));
+});
