@@ -14,11 +14,18 @@ import {
 } from "./_harness.ts";
 import { type Measure, type ScenarioOptions, type ScenarioResult, sizeOf } from "./_report.ts";
 
-export function kubeConfigYaml(kubeconfig: string, typeRules: number, extra = ""): string {
-  const rules = [
-    "        - { type: kubernetes.io/tls, key: tls.crt }",
-    "        - { type: Opaque, key: ca.crt }",
-  ].slice(0, typeRules).join("\n");
+const RULES = {
+  tls: "        - { type: kubernetes.io/tls, key: tls.crt }",
+  opaque: "        - { type: Opaque, key: ca.crt }",
+  // An empty type matches every Secret type, so no field selector can apply.
+  any: '        - { type: "", key: tls.crt }',
+};
+
+/** `typeRules`: how many typed rules (1: TLS; 2: TLS and Opaque), or "any" for one untyped rule. */
+export function kubeConfigYaml(kubeconfig: string, typeRules: number | "any", extra = ""): string {
+  const rules = typeRules === "any"
+    ? RULES.any
+    : [RULES.tls, RULES.opaque].slice(0, typeRules).join("\n");
   return `server: { listen: "127.0.0.1:0" }
 sources:
   - kind: kubernetes
@@ -47,9 +54,10 @@ export async function secretsScenario(options: ScenarioOptions): Promise<Scenari
   const measures: Measure[] = [];
   const notes: string[] = [];
   try {
-    const variants = [
+    const variants: { label: string; rules: number | "any" }[] = [
       { label: "1 type (fieldSelector)", rules: 1 },
-      { label: "2 types (no selector)", rules: 2 },
+      { label: "2 types (a fieldSelector each)", rules: 2 },
+      { label: "any type (no selector)", rules: "any" },
     ];
     for (const v of variants) {
       await server.stats(true);

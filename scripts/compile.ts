@@ -6,7 +6,7 @@
  *   deno task compile --target linux-arm64 --checksums # one target, then dist/SHA256SUMS
  *   deno task compile --checksums-only                 # SHA256SUMS of what dist/ holds
  *
- * The binaries get exactly PERMISSION_FLAGS and embed INCLUDE_FILES. `deno
+ * The binaries get exactly RUNTIME_FLAGS (permissions, V8 settings) and embed INCLUDE_FILES. `deno
  * compile` downloads its runtime (denort) for each target unless DENORT_BIN
  * names a local one; this script checks that such a runtime was built for the
  * target it is asked to build, and turns a failed download into one line.
@@ -14,7 +14,7 @@
  * The git revision is baked in by rewriting src/_build_revision.ts for the
  * duration of the build and restoring it afterwards, so the tree stays clean.
  */
-import { INCLUDE_FILES, PERMISSION_FLAGS } from "./flags.ts";
+import { INCLUDE_FILES, RUNTIME_FLAGS } from "./flags.ts";
 import { type BinaryArch, type BinaryOs, detectBinaryPlatform } from "./_binary_format.ts";
 
 export const BINARY_NAME = "x509-certificate-exporter";
@@ -60,7 +60,7 @@ export function compileArgs(target: CompileTarget, options: CompileArgsOptions =
   const outDir = options.outDir ?? "dist";
   return [
     "compile",
-    ...PERMISSION_FLAGS,
+    ...RUNTIME_FLAGS,
     ...INCLUDE_FILES.flatMap((file) => ["--include", file]),
     "--target",
     target.triple,

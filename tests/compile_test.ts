@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { INCLUDE_FILES, PERMISSION_FLAGS } from "../scripts/flags.ts";
+import { INCLUDE_FILES, PERMISSION_FLAGS, RUNTIME_FLAGS, V8_FLAGS } from "../scripts/flags.ts";
 import {
   assetName,
   checkDenortBin,
@@ -50,9 +50,10 @@ Deno.test("compileArgs() grants exactly PERMISSION_FLAGS and embeds every INCLUD
   for (const target of TARGETS) {
     const args = compileArgs(target);
     assert.deepEqual(args[0], "compile");
-    assert.deepEqual(args.slice(1, 1 + PERMISSION_FLAGS.length), [...PERMISSION_FLAGS]);
+    assert.deepEqual(args.slice(1, 1 + RUNTIME_FLAGS.length), [...RUNTIME_FLAGS]);
     const permissions = args.filter((a) => a.startsWith("--allow") || a === "-A");
     assert.deepEqual(permissions, [...PERMISSION_FLAGS]);
+    assert.deepEqual(args.filter((a) => a.startsWith("--v8-flags")), [...V8_FLAGS]);
     const includes = args.flatMap((a, i) => a === "--include" ? [args[i + 1]] : []);
     assert.deepEqual(includes, [...INCLUDE_FILES]);
     const at = (flag: string) => args[args.indexOf(flag) + 1];
@@ -363,4 +364,12 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("deno task start runs main.ts with exactly the binary's runtime flags", async () => {
+  const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
+  const words = String(config.tasks.start).split(/\s+/);
+  assert.deepEqual(words.slice(0, 2), ["deno", "run"]);
+  assert.deepEqual(words.slice(2, -1), [...RUNTIME_FLAGS]);
+  assert.equal(words.at(-1), "main.ts");
 });

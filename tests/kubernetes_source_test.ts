@@ -241,3 +241,28 @@ Deno.test("KubernetesSource: bad data is an error item; exposed labels are sanit
     assert.equal(h.state().errors.get("bad_pem"), 1);
   });
 });
+
+Deno.test("KubernetesSource: rules of several types get one field-selected stream each", async () => {
+  const [c1, c2] = await serials();
+  const yaml =
+    "secrets:\n  types:\n    - { type: kubernetes.io/tls, key: tls.crt }\n    - { type: Opaque, keyPatterns: ['\\.crt$'] }";
+  await withSource(yaml, (s) => {
+    s.upsert("secrets", secret("app", "web", { "tls.crt": c1!.pem }));
+    s.upsert("secrets", secret("app", "ca", { "ca.crt": c2!.pem }, { type: "Opaque" }));
+    s.upsert(
+      "secrets",
+      secret("app", "sh.helm.release.v1.x.v1", { release: "x" }, { type: "helm.sh/release.v1" }),
+    );
+  }, (h) => {
+    assert.deepEqual(Object.keys(h.view()).sort(), [
+      "secret/app/ca/ca.crt",
+      "secret/app/web/tls.crt",
+    ]);
+    const selectors = new Set(
+      h.server.requests.filter((r) => r.resource === "secrets").map((r) => r.query.fieldSelector),
+    );
+    assert.deepEqual([...selectors].sort(), ["type=Opaque", "type=kubernetes.io/tls"]);
+    const sent = h.server.requests.filter((r) => r.resource === "secrets").flatMap((r) => r.items);
+    assert.equal(sent.some((k) => k.includes("helm")), false);
+  });
+});

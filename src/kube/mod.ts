@@ -1,5 +1,6 @@
 export { Backoff, type BackoffOptions } from "./backoff.ts";
-export { KubeClient, type KubeClientOptions, loadKubeConfig } from "./client.ts";
+export { KubeClient, type KubeClientOptions } from "./client.ts";
+export { type KubeTarget, loadKubeconfig } from "./kubeconfig.ts";
 export { type Clock, sleep, systemClock } from "./clock.ts";
 export {
   KubeHttpError,

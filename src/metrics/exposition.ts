@@ -32,14 +32,19 @@ export class Exposition {
     this.#now = options.now ?? Date.now;
   }
 
-  async render(): Promise<string> {
+  /**
+   * The body as byte chunks: the certificate families (cached between scrapes
+   * while nothing changed) then the small, always-fresh rest.
+   */
+  async render(): Promise<Uint8Array[]> {
     const started = performance.now();
-    const body = this.#certs.render(this.#store, Math.floor(this.#now() / 1000)) +
-      renderSourceMetrics(this.#store, this.#keystores) +
-      renderProcessMetrics();
+    const certs = this.#certs.renderBytes(this.#store, Math.floor(this.#now() / 1000));
+    const rest = renderSourceMetrics(this.#store, this.#keystores) + renderProcessMetrics();
     // Observe before rendering our own registry so this scrape's duration is in it.
     this.lastDuration = (performance.now() - started) / 1000;
     this.#self.scrapeDuration.observe(this.lastDuration);
-    return body + await this.#self.render();
+    return [certs, encoder.encode(rest + await this.#self.render())];
   }
 }
+
+const encoder = new TextEncoder();

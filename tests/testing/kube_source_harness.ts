@@ -11,7 +11,7 @@ import { CertificateCache } from "../../src/parse/cert_cache.ts";
 import { CabundleSource } from "../../src/sources/cabundle.ts";
 import { KubernetesSource } from "../../src/sources/kubernetes.ts";
 import { Store } from "../../src/store.ts";
-import { Registry } from "prom-client";
+import { Registry } from "../../src/metrics/_prom.ts";
 import { summary } from "./items.ts";
 import { KubeApiServer } from "./kube_api_server.ts";
 

@@ -1,0 +1,121 @@
+import type { Crl, Item } from "../bundle.ts";
+
+export type CollisionPolicy = "auto" | "always" | "never";
+
+export interface CertMetricsOptions {
+  readonly exposeRelative?: boolean;
+  readonly exposePerCertError?: boolean;
+  /** @default true */
+  readonly exposeExpired?: boolean;
+  readonly exposeNotBefore?: boolean;
+  /** @default "auto" */
+  readonly collision?: CollisionPolicy;
+  /** @default 8 */
+  readonly discriminatorLength?: number;
+}
+
+/** One metric family of the per-certificate (or per-CRL) kind. */
+export interface Family {
+  readonly name: string;
+  readonly help: string;
+  readonly value: (item: Item, now: number) => number | undefined;
+  /** Values move with the clock every second (relative families). */
+  readonly ticking?: boolean;
+  /** For `now > T ? 1 : 0` families: T of an item, after which its value flips. */
+  readonly flipsAt?: (item: Item) => number | undefined;
+}
+
+/** The families the options enable, in exposition order. */
+export function families(options: CertMetricsOptions): Family[] {
+  const out: Family[] = [];
+  const cert =
+    (f: (c: { notBefore: number; notAfter: number }, now: number) => number) =>
+    (item: Item, now: number) => item.kind === "cert" ? f(item.cert, now) : undefined;
+  if (options.exposeNotBefore) {
+    out.push({
+      name: "x509_cert_not_before",
+      help: "Certificate validity start date, in seconds since the epoch",
+      value: cert((c) => c.notBefore),
+    });
+  }
+  out.push({
+    name: "x509_cert_not_after",
+    help: "Certificate expiration date, in seconds since the epoch",
+    value: cert((c) => c.notAfter),
+  });
+  if (options.exposeExpired ?? true) {
+    out.push({
+      name: "x509_cert_expired",
+      help: "1 if the certificate has expired, 0 otherwise",
+      value: cert((c, now) => (now > c.notAfter ? 1 : 0)),
+      flipsAt: (item) => (item.kind === "cert" ? item.cert.notAfter : undefined),
+    });
+  }
+  if (options.exposeRelative) {
+    out.push({
+      name: "x509_cert_expires_in_seconds",
+      help: "Seconds left before the certificate expires (negative once expired)",
+      value: cert((c, now) => c.notAfter - now),
+      ticking: true,
+    }, {
+      name: "x509_cert_valid_since_seconds",
+      help: "Seconds elapsed since the certificate became valid",
+      value: cert((c, now) => now - c.notBefore),
+      ticking: true,
+    });
+  }
+  if (options.exposePerCertError) {
+    out.push({
+      name: "x509_cert_error",
+      help: "1 if a certificate could not be read or parsed at this location, 0 otherwise",
+      value: (item) => (item.kind === "error" ? 1 : item.kind === "cert" ? 0 : undefined),
+    });
+  }
+  out.push(...crlFamilies(options));
+  return out;
+}
+
+/** CRL families share the label schema (with `crl_number`) and the gates of the certificate ones. */
+function crlFamilies(options: CertMetricsOptions): Family[] {
+  const crl = (f: (c: Crl, now: number) => number | undefined) => (item: Item, now: number) =>
+    item.kind === "crl" ? f(item.crl, now) : undefined;
+  const out: Family[] = [
+    {
+      name: "x509_crl_this_update",
+      help: "CRL issue date (thisUpdate), in seconds since the epoch",
+      value: crl((c) => c.thisUpdate),
+    },
+    {
+      name: "x509_crl_next_update",
+      help: "Date by which the next CRL is due (nextUpdate), in seconds since the epoch",
+      value: crl((c) => c.nextUpdate),
+    },
+    {
+      name: "x509_crl_number",
+      help: "The CRL's cRLNumber extension",
+      value: crl((c) => (c.number === undefined ? undefined : Number(c.number))),
+    },
+  ];
+  if (options.exposeExpired ?? true) {
+    out.push({
+      name: "x509_crl_stale",
+      help: "1 once the CRL is past its nextUpdate, 0 otherwise",
+      value: crl((c, now) => (c.nextUpdate === undefined ? undefined : now > c.nextUpdate ? 1 : 0)),
+      flipsAt: (item) => (item.kind === "crl" ? item.crl.nextUpdate : undefined),
+    });
+  }
+  if (options.exposeRelative) {
+    out.push({
+      name: "x509_crl_stale_in_seconds",
+      help: "Seconds left before the CRL is past its nextUpdate (negative once stale)",
+      value: crl((c, now) => (c.nextUpdate === undefined ? undefined : c.nextUpdate - now)),
+      ticking: true,
+    }, {
+      name: "x509_crl_fresh_since_seconds",
+      help: "Seconds elapsed since the CRL was issued (thisUpdate)",
+      value: crl((c, now) => now - c.thisUpdate),
+      ticking: true,
+    });
+  }
+  return out;
+}
