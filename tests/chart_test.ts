@@ -350,7 +350,7 @@ chartTest(
       "/mnt/host/var/lib/kubelet/pki",
     ]);
     assert.deepStrictEqual(workers!.spec.template.spec.containers[0].resources.limits, {
-      memory: "40Mi",
+      memory: "96Mi",
     });
     assert.deepStrictEqual(
       one(
@@ -358,7 +358,7 @@ chartTest(
         "DaemonSet",
       )
         .spec.template.spec.containers[0].resources,
-      { limits: { cpu: 1, memory: "40Mi" }, requests: { cpu: "10m", memory: "20Mi" } },
+      { limits: { cpu: 1, memory: "128Mi" }, requests: { cpu: "10m", memory: "80Mi" } },
     );
 
     const cfg = parse(exporterConfigs(objs).get(cp!.metadata.name)!);
