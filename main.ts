@@ -13,7 +13,9 @@ import {
   loadEmbeddedDefault,
   parseConfig,
 } from "./src/config/load.ts";
+import { ConfigError } from "./src/errors.ts";
 import { Logger } from "./src/log.ts";
+import { loadWebConfig, type WebConfig } from "./src/server/web_config.ts";
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -72,6 +74,17 @@ async function main(args: string[]): Promise<number> {
   logger.level = loaded.config.log.level;
   logger.format = loaded.config.log.format;
   for (const w of [...flags.warnings, ...loaded.warnings]) logger.warn(w);
+  // The web config is part of the configuration: a broken one must fail the check
+  // and the startup alike, naming its file, line and key.
+  let webConfig: WebConfig | undefined;
+  try {
+    const file = loaded.config.server.webConfigFile;
+    webConfig = file ? await loadWebConfig(file) : undefined;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`Invalid web configuration:\n${err.message}`);
+    return 1;
+  }
   if (flags.check) {
     console.log(`Configuration OK: ${loaded.origin} (${loaded.config.sources.length} source(s))`);
     return 0;
@@ -89,7 +102,23 @@ async function main(args: string[]): Promise<number> {
     ? ["SIGINT", "SIGBREAK"]
     : ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, () => stop(s));
-  const app = await startExporter(loaded, { logger, signal: controller.signal, build: BUILD_INFO });
+  let app;
+  try {
+    app = await startExporter(loaded, {
+      logger,
+      signal: controller.signal,
+      build: BUILD_INFO,
+      webConfig,
+    });
+  } catch (err) {
+    // Port taken, address not available, no permission to bind: say so, no stack trace.
+    if (
+      !(err instanceof Deno.errors.AddrInUse || err instanceof Deno.errors.AddrNotAvailable ||
+        err instanceof Deno.errors.PermissionDenied)
+    ) throw err;
+    logger.error("Cannot listen", { address: loaded.config.server.listen, error: err });
+    return 1;
+  }
   await app.finished;
   logger.info("Stopped");
   return 0;

@@ -8,7 +8,7 @@ import { type BuildLabels, SelfMetrics } from "./metrics/self_metrics.ts";
 import { CertificateCache } from "./parse/cert_cache.ts";
 import { serve, type Server } from "./server/listen.ts";
 import { createHandler, createProbeHandler } from "./server/routes.ts";
-import { loadWebConfig } from "./server/web_config.ts";
+import { loadWebConfig, type WebConfig } from "./server/web_config.ts";
 import { FileSource } from "./sources/file.ts";
 import { KubeconfigSource } from "./sources/kubeconfig.ts";
 import type { Source } from "./sources/source.ts";
@@ -67,7 +67,13 @@ export function keystoreSources(config: Config): { pkcs12: Set<string>; jks: Set
 /** Builds every piece from the configuration, starts the sources and the listeners. */
 export async function startExporter(
   loaded: LoadedConfig,
-  options: { logger: Logger; signal: AbortSignal; build: BuildLabels },
+  options: {
+    logger: Logger;
+    signal: AbortSignal;
+    build: BuildLabels;
+    /** Already loaded by the caller (main validates it before starting anything). */
+    webConfig?: WebConfig | undefined;
+  },
 ): Promise<App> {
   const { config } = loaded;
   const { logger, signal } = options;
@@ -164,9 +170,8 @@ export async function startExporter(
   }
 
   const startedAt = Date.now();
-  const webConfig = config.server.webConfigFile
-    ? await loadWebConfig(config.server.webConfigFile)
-    : undefined;
+  const webConfig = options.webConfig ??
+    (config.server.webConfigFile ? await loadWebConfig(config.server.webConfigFile) : undefined);
   for (const w of webConfig?.warnings ?? []) logger.warn(w);
   const handler = createHandler({
     store,

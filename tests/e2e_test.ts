@@ -313,3 +313,56 @@ Deno.test("e2e: basic auth from a web config protects /metrics, and the probe li
     await exporter.stop();
   }
 });
+
+Deno.test("e2e: a broken web config fails the check and the startup naming its file; a taken port is one clear line", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "x509-e2e-web-" });
+  await Deno.writeTextFile(`${dir}/web.yaml`, "basic_auth_users:\n  prom: not-a-bcrypt-hash\n");
+  const main = new URL("../main.ts", import.meta.url).pathname;
+  const run = async (args: string[]) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--quiet",
+        "--allow-read",
+        "--allow-net",
+        "--allow-env",
+        "--allow-sys",
+        main,
+        ...args,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return {
+      code: out.code,
+      text: new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr),
+    };
+  };
+  await Deno.writeTextFile(
+    `${dir}/config.yaml`,
+    `server: { listen: "127.0.0.1:0", webConfigFile: web.yaml }\n`,
+  );
+  for (
+    const args of [["--config.check", "--config", `${dir}/config.yaml`], [
+      "--config",
+      `${dir}/config.yaml`,
+    ]]
+  ) {
+    const r = await run(args);
+    assert.equal(r.code, 1);
+    assert.match(r.text, new RegExp(`${dir}/web.yaml:2:\\d+: basic_auth_users.prom`));
+  }
+  const blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/taken.yaml`,
+      `server: { listen: "127.0.0.1:${(blocker.addr as Deno.NetAddr).port}" }\n`,
+    );
+    const r = await run(["--config", `${dir}/taken.yaml`]);
+    assert.equal(r.code, 1);
+    assert.match(r.text, /level=error msg="Cannot listen"/);
+    assert.equal(r.text.includes("    at "), false, "no stack trace");
+  } finally {
+    blocker.close();
+  }
+});
