@@ -17,6 +17,9 @@ import { ConfigError } from "./src/errors.ts";
 import { Logger } from "./src/log.ts";
 import { loadWebConfig, type WebConfig } from "./src/server/web_config.ts";
 
+/** How long SIGTERM waits for sources and listeners to stop before exiting anyway. */
+const SHUTDOWN_GRACE_MS = 5_000;
+
 async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);
@@ -119,8 +122,21 @@ async function main(args: string[]): Promise<number> {
     logger.error("Cannot listen", { address: loaded.config.server.listen, error: err });
     return 1;
   }
-  await app.finished;
-  logger.info("Stopped");
+  // Graceful, but bounded: a source that does not wind down in time must not keep a
+  // terminating pod (or a systemd stop) waiting for its SIGKILL.
+  let deadline: ReturnType<typeof setTimeout> | undefined;
+  const forced = new Promise<boolean>((resolve) => {
+    controller.signal.addEventListener("abort", () => {
+      deadline = setTimeout(() => resolve(true), SHUTDOWN_GRACE_MS);
+    }, { once: true });
+  });
+  const timedOut = await Promise.race([app.finished.then(() => false), forced]);
+  clearTimeout(deadline);
+  if (timedOut) {
+    logger.warn("Shutdown grace period over: exiting with work still pending", {
+      graceMs: SHUTDOWN_GRACE_MS,
+    });
+  } else logger.info("Stopped");
   return 0;
 }
 
