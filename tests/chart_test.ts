@@ -493,8 +493,16 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "x509-chart-config-" });
     for (const name of EXAMPLES) {
-      for (const [cm, text] of exporterConfigs(await render(example(name)))) {
+      const objs = await render(example(name));
+      // The web config Secret is checked too: the pod's mount path is swapped for a local copy.
+      const web = objs.find((o) => o.kind === "Secret" && o.stringData?.["webconfig.yaml"]);
+      const webFile = `${dir}/${name}-webconfig.yaml`;
+      if (web) await Deno.writeTextFile(webFile, web.stringData["webconfig.yaml"]);
+      for (const [cm, original] of exporterConfigs(objs)) {
         const file = `${dir}/${name}-${cm}.yaml`;
+        const text = web
+          ? original.replace(/webConfigFile: \S+/, `webConfigFile: ${webFile}`)
+          : original;
         await Deno.writeTextFile(file, text);
         const res = await new Deno.Command(Deno.execPath(), {
           args: [
