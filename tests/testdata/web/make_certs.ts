@@ -3,86 +3,12 @@
  * so no private key is ever committed and nothing expires in the repository.
  */
 
+import { leaf, rootCa } from "../../testing/openssl_pki.ts";
+
 export interface TestPki {
   dir: string;
   /** PEM contents, keyed by file name (`ca.crt`, `server.key`, ...). */
   pem: Record<string, string>;
-}
-
-async function openssl(dir: string, ...args: string[]): Promise<void> {
-  const out = await new Deno.Command("openssl", { args, cwd: dir, stdout: "null", stderr: "piped" })
-    .output();
-  if (!out.success) {
-    throw new Error(`openssl ${args[0]} failed: ${new TextDecoder().decode(out.stderr)}`);
-  }
-}
-
-/** A CA-signed leaf with the given subject, SANs and extended key usage. */
-async function leaf(
-  dir: string,
-  name: string,
-  ca: string,
-  san: string,
-  eku: string,
-): Promise<void> {
-  await openssl(
-    dir,
-    "req",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-keyout",
-    `${name}.key`,
-    "-out",
-    `${name}.csr`,
-    "-subj",
-    `/CN=${name}`,
-  );
-  await Deno.writeTextFile(
-    `${dir}/${name}.ext`,
-    `subjectAltName=${san}\nextendedKeyUsage=${eku}\n`,
-  );
-  await openssl(
-    dir,
-    "x509",
-    "-req",
-    "-in",
-    `${name}.csr`,
-    "-CA",
-    `${ca}.crt`,
-    "-CAkey",
-    `${ca}.key`,
-    "-CAcreateserial",
-    "-out",
-    `${name}.crt`,
-    "-days",
-    "2",
-    "-extfile",
-    `${name}.ext`,
-  );
-}
-
-async function rootCa(dir: string, name: string): Promise<void> {
-  await openssl(
-    dir,
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-keyout",
-    `${name}.key`,
-    "-out",
-    `${name}.crt`,
-    "-days",
-    "2",
-    "-subj",
-    `/CN=${name}`,
-  );
 }
 
 /**
@@ -93,9 +19,10 @@ async function rootCa(dir: string, name: string): Promise<void> {
 export async function makeTestPki(): Promise<TestPki> {
   const dir = await Deno.makeTempDir({ prefix: "x509-web-" });
   await Promise.all([rootCa(dir, "ca"), rootCa(dir, "rogue")]);
-  await leaf(dir, "server", "ca", "DNS:localhost,IP:127.0.0.1", "serverAuth");
-  await leaf(dir, "client", "ca", "DNS:scraper.example", "clientAuth");
-  await leaf(dir, "rogue_client", "rogue", "DNS:scraper.example", "clientAuth");
+  const ext = (san: string, eku: string) => `subjectAltName=${san}\nextendedKeyUsage=${eku}\n`;
+  await leaf(dir, "server", "ca", ext("DNS:localhost,IP:127.0.0.1", "serverAuth"));
+  await leaf(dir, "client", "ca", ext("DNS:scraper.example", "clientAuth"));
+  await leaf(dir, "rogue_client", "rogue", ext("DNS:scraper.example", "clientAuth"));
   const pem: Record<string, string> = {};
   for (const name of ["ca", "rogue", "server", "client", "rogue_client"]) {
     for (const ext of ["crt", "key"]) {
