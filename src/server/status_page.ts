@@ -14,6 +14,11 @@ function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** CN, else what else names the holder: many roots in trust stores have no CN. */
+function displayName(dn: Certificate["subject"]): string {
+  return dn.CN ?? [dn.O, dn.OU].filter(Boolean).join(" / ");
+}
+
 function days(seconds: number): string {
   return (seconds / 86400).toFixed(1);
 }
@@ -73,7 +78,7 @@ td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}th{background:#f3f
 <table><tr><th>kind</th><th>name</th><th>state</th><th>synced</th><th>bundles</th><th>certificates</th><th>error items</th><th>errors (total)</th></tr>
 ${rows}</table>
 <h2>Expiring soonest (${Math.min(limit, soonest.length)} of ${total})</h2>
-<table><tr><th>days left</th><th>not after</th><th>subject CN</th><th>issuer CN</th><th>source</th><th>location</th></tr>
+<table><tr><th>days left</th><th>not after</th><th>subject</th><th>issuer</th><th>source</th><th>location</th></tr>
 ${certRows}</table>
 <h2>Process</h2>
 <table>
