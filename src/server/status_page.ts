@@ -62,7 +62,7 @@ export function renderStatusPage(
     const cls = left < 0 ? "bad" : left < 14 * 86400 ? "bad" : left < 28 * 86400 ? "warn" : "ok";
     return `<tr><td class="${cls}">${days(left)}</td><td>${
       esc(new Date(cert.notAfter * 1000).toISOString())
-    }</td><td>${esc(cert.subject.CN ?? "")}</td><td>${esc(cert.issuer.CN ?? "")}</td><td>${
+    }</td><td>${esc(displayName(cert.subject))}</td><td>${esc(displayName(cert.issuer))}</td><td>${
       esc(source)
     }</td><td>${esc(where)}</td></tr>`;
   }).join("\n");
