@@ -239,12 +239,19 @@ export class ListWatch<T extends KubeObject = KubeObject> {
 
   /** One WATCH from `rv` until it ends or relist() cuts it. */
   async #watch(rv: string, outer: AbortSignal): Promise<WatchOutcome> {
+    // One controller, held by this object, rather than AbortSignal.any(): a signal
+    // from any() is only weakly referenced by its sources, and once collected its
+    // abort no longer reaches the fetch. Seen as a shutdown that waited for the
+    // server's watch timeout (minutes) under heavy churn, when GC runs often.
     const ac = new AbortController();
     this.#watchAbort = ac;
-    const signal = AbortSignal.any([outer, ac.signal]);
+    const forward = () => ac.abort(outer.reason);
+    if (outer.aborted) forward();
+    else outer.addEventListener("abort", forward, { once: true });
     try {
-      return await this.#watchOnce(rv, signal);
+      return await this.#watchOnce(rv, ac.signal);
     } finally {
+      outer.removeEventListener("abort", forward);
       this.#watchAbort = undefined;
     }
   }
