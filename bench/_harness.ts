@@ -1,7 +1,7 @@
 /**
  * Process plumbing shared by the scenarios: the exporter started as the tests
- * start it (scripts/flags.ts permissions, never -A), its pid found through
- * /proc, RSS and CPU read from /proc, and the fake API server in its own process.
+ * start it (scripts/flags.ts permissions, never -A), RSS and CPU of its pid
+ * read from /proc, and the fake API server in its own process.
  */
 import { type ExporterProcess, startExporter } from "../tests/testing/exporter_process.ts";
 import type { KubeServerSpec } from "./_kube_server_main.ts";
@@ -13,36 +13,16 @@ export interface Exporter extends ExporterProcess {
 }
 
 const CLK_TCK = 100;
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-
-/** Pids of this process's direct children. */
-function children(): number[] {
-  const out: number[] = [];
-  for (const t of Deno.readDirSync(`/proc/${Deno.pid}/task`)) {
-    const text = Deno.readTextFileSync(`/proc/${Deno.pid}/task/${t.name}/children`);
-    for (const p of text.split(" ")) if (p.trim()) out.push(Number(p));
-  }
-  return out;
-}
-
-function cmdline(pid: number): string {
-  try {
-    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).replaceAll("\0", " ");
-  } catch {
-    return "";
-  }
-}
 
 /** Writes `config` (YAML) into `dir` and starts the exporter on it. */
 export async function launchExporter(dir: string, config: string): Promise<Exporter> {
   const path = `${dir}/config.yaml`;
   await Deno.writeTextFile(path, config);
-  const before = new Set(children());
   const spawnedAt = performance.now();
+  // The pid comes from the spawn itself: scanning this process's children raced with
+  // exporters other tests start in parallel.
   const exporter = await startExporter(["--config", path], { timeoutMs: 60_000 });
-  const pid = children().find((p) => !before.has(p) && cmdline(p).includes(MAIN));
-  if (pid === undefined) throw new Error("Cannot find the exporter's pid");
-  return Object.assign(exporter, { pid, spawnedAt });
+  return Object.assign(exporter, { spawnedAt });
 }
 
 export interface Memory {

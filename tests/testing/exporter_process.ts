@@ -8,6 +8,7 @@ const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
 export interface ExporterProcess {
   readonly url: string;
+  readonly pid: number;
   readonly stderr: () => string;
   metrics(): Promise<string>;
   get(path: string, init?: RequestInit): Promise<Response>;
@@ -72,6 +73,7 @@ export async function startExporter(
   const get = (path: string, init?: RequestInit) => fetch(url + path, init);
   return {
     url,
+    pid: child.pid,
     stderr: () => log,
     get,
     metrics: async () => {
