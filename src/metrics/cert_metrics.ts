@@ -13,32 +13,37 @@ import type { LabelSchema } from "./labels.ts";
 export type { CertMetricsOptions, CollisionPolicy } from "./families.ts";
 
 /**
- * A bundle item with its label set pre-encoded as `{labels} ` (everything but a
- * discriminator). Label sets live as bytes, off the JS heap: as strings, 10,000
- * of them and the garbage of building them grew the heap by ~50 MB.
+ * A label set `{labels} ` as encoded pieces, written one after the other. The
+ * pieces are shared: `{` + location labels per bundle, the certificate part per
+ * certificate (intermediates repeat across thousands of bundles), the rest per
+ * bundle. As JS strings, 10,000 label sets and the garbage of building them grew
+ * the heap by ~50 MB; as one byte array per row they still cost 6 MB at peak.
  */
+type LabelSet = readonly Uint8Array[];
+
 interface Row {
   readonly item: Item;
   readonly bundle: Bundle;
   readonly sourceKey: string;
-  readonly bytes: Uint8Array;
+  readonly labels: LabelSet;
+  /** Byte length of `labels`. */
+  readonly length: number;
   readonly hash: number;
   /** `{labels,discriminator="…"} `, built the first time this row collides. */
-  discBytes?: Uint8Array;
+  disc?: LabelSet;
 }
 
 /** The last render, reused while no bundle changed and no value can have moved. */
 interface Rendered {
   readonly rows: Row[];
-  /** Per row: the label bytes to write, or undefined when `never` dropped it. */
-  readonly labels: (Uint8Array | undefined)[];
+  /** Per row: the label set to write, or undefined when `never` dropped it. */
+  readonly labels: (LabelSet | undefined)[];
   readonly collisions: number;
   readonly body: Uint8Array;
   /** The body holds until `now` passes this (seconds): the next time a 0/1 value flips. */
   readonly validUntil: number;
 }
 
-const OPEN = encode("{");
 const CLOSE = encode("} ");
 
 /**
@@ -105,7 +110,7 @@ export class CertMetrics {
   /** Two passes, so the body is one exactly sized allocation (doubling left ~30 MB of dead buffers). */
   #write(
     rows: readonly Row[],
-    labels: readonly (Uint8Array | undefined)[],
+    labels: readonly (LabelSet | undefined)[],
     now: number,
   ): Uint8Array {
     const values: (string | undefined)[][] = [];
@@ -119,7 +124,7 @@ export class CertMetrics {
         if (v === undefined) continue;
         const text = `${v}\n`;
         column[i] = text;
-        size += family.name.length + l!.length + text.length;
+        size += family.name.length + setLength(l!) + text.length;
         any = true;
       }
       // Like client_golang, a family without samples is left out altogether.
@@ -135,7 +140,7 @@ export class CertMetrics {
         const v = column[i];
         if (v === undefined) continue;
         out.ascii(family.name);
-        out.bytes(labels[i]!);
+        for (const piece of labels[i]!) out.bytes(piece);
         out.ascii(v);
       }
     });
@@ -160,19 +165,11 @@ export class CertMetrics {
     let rows = this.#rows.get(bundle);
     if (rows) return rows;
     const { head, tail } = this.#schema.locationLabels(bundle);
-    const headBytes = encode(head);
-    const tailBytes = encode(tail);
+    const headBytes = encode(`{${head}`);
+    const tailBytes = encode(`${tail}} `);
     rows = bundle.items.map((item) => {
-      const part = this.#itemPart(item);
-      const bytes = new Uint8Array(
-        OPEN.length + headBytes.length + part.length + tailBytes.length + CLOSE.length,
-      );
-      let at = 0;
-      for (const piece of [OPEN, headBytes, part, tailBytes, CLOSE]) {
-        bytes.set(piece, at);
-        at += piece.length;
-      }
-      return { item, bundle, sourceKey, bytes, hash: fnv1a(bytes) };
+      const labels = [headBytes, this.#itemPart(item), tailBytes];
+      return { item, bundle, sourceKey, labels, length: setLength(labels), hash: fnv1a(labels) };
     });
     this.#rows.set(bundle, rows);
     return rows;
@@ -200,8 +197,8 @@ export class CertMetrics {
    * scrape, so collisions are resolved here: `auto` adds a `discriminator`
    * only to the colliding series, `always` to all, `never` keeps the first.
    */
-  #resolveCollisions(rows: readonly Row[]): (Uint8Array | undefined)[] {
-    if (this.#collision === "always") return rows.map((r) => this.#discBytes(r));
+  #resolveCollisions(rows: readonly Row[]): (LabelSet | undefined)[] {
+    if (this.#collision === "always") return rows.map((r) => this.#discSet(r));
     // Group by hash, then compare bytes: equal hashes of different label sets are not collisions.
     const groups = new Map<number, Row[]>();
     for (const r of rows) {
@@ -215,7 +212,7 @@ export class CertMetrics {
       if (group.length < 2) continue;
       for (let i = 0; i < group.length; i++) {
         for (let j = 0; j < i; j++) {
-          if (!sameBytes(group[i]!.bytes, group[j]!.bytes)) continue;
+          if (!sameBytes(concat(group[i]!.labels), concat(group[j]!.labels))) continue;
           colliding.add(group[i]!).add(group[j]!);
           // Groups keep row order: a row equal to an earlier one is what `never` drops.
           dropped.add(group[i]!);
@@ -225,25 +222,25 @@ export class CertMetrics {
     }
     this.lastCollisions = colliding.size;
     return rows.map((r) => {
-      if (!colliding.has(r)) return r.bytes;
-      if (this.#collision === "never") return dropped.has(r) ? undefined : r.bytes;
-      return this.#discBytes(r);
+      if (!colliding.has(r)) return r.labels;
+      if (this.#collision === "never") return dropped.has(r) ? undefined : r.labels;
+      return this.#discSet(r);
     });
   }
 
-  #discBytes(row: Row): Uint8Array {
-    if (row.discBytes) return row.discBytes;
+  #discSet(row: Row): LabelSet {
+    if (row.disc) return row.disc;
     const item = row.item;
     const identity = `${
       identityOf(item)
     }\u0000${row.sourceKey}\u0000${row.bundle.ref}\u0000${item.index}`;
     const disc = createHash("sha256").update(identity).digest("hex").slice(0, this.#discLength);
-    const suffix = encode(`,discriminator="${disc}"} `);
-    const bytes = new Uint8Array(row.bytes.length - CLOSE.length + suffix.length);
-    bytes.set(row.bytes.subarray(0, row.bytes.length - CLOSE.length));
-    bytes.set(suffix, row.bytes.length - CLOSE.length);
-    row.discBytes = bytes;
-    return bytes;
+    const plain = concat(row.labels);
+    row.disc = [
+      plain.subarray(0, plain.length - CLOSE.length),
+      encode(`,discriminator="${disc}"} `),
+    ];
+    return row.disc;
   }
 }
 
@@ -253,11 +250,29 @@ function identityOf(item: Item): string {
   return item.reason;
 }
 
-/** 32-bit FNV-1a: a cheap bucket key for label sets. */
-function fnv1a(bytes: Uint8Array): number {
+/** 32-bit FNV-1a over a label set's pieces: a cheap bucket key. */
+function fnv1a(set: LabelSet): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  for (const bytes of set) {
+    for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  }
   return h >>> 0;
+}
+
+function setLength(set: LabelSet): number {
+  let n = 0;
+  for (const piece of set) n += piece.length;
+  return n;
+}
+
+function concat(set: LabelSet): Uint8Array {
+  const out = new Uint8Array(setLength(set));
+  let at = 0;
+  for (const piece of set) {
+    out.set(piece, at);
+    at += piece.length;
+  }
+  return out;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
