@@ -26,8 +26,6 @@ interface Row {
   readonly bundle: Bundle;
   readonly sourceKey: string;
   readonly labels: LabelSet;
-  /** Byte length of `labels`. */
-  readonly length: number;
   readonly hash: number;
   /** `{labels,discriminator="…"} `, built the first time this row collides. */
   disc?: LabelSet;
@@ -169,7 +167,7 @@ export class CertMetrics {
     const tailBytes = encode(`${tail}} `);
     rows = bundle.items.map((item) => {
       const labels = [headBytes, this.#itemPart(item), tailBytes];
-      return { item, bundle, sourceKey, labels, length: setLength(labels), hash: fnv1a(labels) };
+      return { item, bundle, sourceKey, labels, hash: fnv1a(labels) };
     });
     this.#rows.set(bundle, rows);
     return rows;
