@@ -8,6 +8,7 @@
  */
 import { dirname, isAbsolute, join } from "node:path";
 import { parse as parseYaml } from "yaml";
+import { decodeBase64Text } from "../base64.ts";
 
 const SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount";
 /** Bound service-account tokens rotate (hourly by default): re-read this often. */
@@ -155,7 +156,9 @@ function fromFiles(files: readonly string[], contextOverride: string | undefined
 /** PEM text from a `*-data` field (base64) or the file it names (relative to its kubeconfig). */
 function material(data: unknown, file: unknown, dir: string | undefined): string | undefined {
   if (typeof data === "string" && data !== "") {
-    return new TextDecoder().decode(Uint8Array.from(atob(data), (ch) => ch.charCodeAt(0)));
+    const text = decodeBase64Text(data);
+    if (text === undefined) throw new Error("Invalid base64 in a *-data field");
+    return text;
   }
   if (typeof file === "string" && file !== "") {
     return Deno.readTextFileSync(isAbsolute(file) || !dir ? file : join(dir, file));

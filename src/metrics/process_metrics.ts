@@ -47,6 +47,7 @@ function family(name: string, type: string, help: string, value: number | undefi
  */
 export function renderProcessMetrics(): string {
   const cpu = process.cpuUsage();
+  const memory = Deno.memoryUsage();
   return family(
     "process_cpu_seconds_total",
     "counter",
@@ -57,7 +58,7 @@ export function renderProcessMetrics(): string {
       "process_resident_memory_bytes",
       "gauge",
       "Resident memory size in bytes",
-      Deno.memoryUsage().rss,
+      memory.rss,
     ) +
     family(
       "process_virtual_memory_bytes",
@@ -77,6 +78,6 @@ export function renderProcessMetrics(): string {
       "process_heap_bytes",
       "gauge",
       "V8 heap in use, in bytes",
-      Deno.memoryUsage().heapUsed,
+      memory.heapUsed,
     );
 }

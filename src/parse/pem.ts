@@ -1,3 +1,5 @@
+import { decodeBase64 } from "../base64.ts";
+
 /** One `-----BEGIN X-----` ... `-----END X-----` block, or the wreck of one. */
 export interface PemBlock {
   readonly type: string;
@@ -70,13 +72,8 @@ function decodeBody(type: string, body: string): PemBlock {
     if (!BASE64_LINE.test(line)) return { type, error: "Invalid base64 in body" };
     b64 += line;
   }
-  try {
-    const bin = atob(b64);
-    const der = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) der[i] = bin.charCodeAt(i);
-    if (der.length === 0) return { type, error: "Empty body" };
-    return { type, der };
-  } catch {
-    return { type, error: "Invalid base64 in body" };
-  }
+  const der = decodeBase64(b64);
+  if (der === undefined) return { type, error: "Invalid base64 in body" };
+  if (der.length === 0) return { type, error: "Empty body" };
+  return { type, der };
 }

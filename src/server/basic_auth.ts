@@ -2,6 +2,7 @@
  * HTTP basic authentication against the bcrypt hashes of a web config's
  * `basic_auth_users`, with the same caching and decoy behaviour as upstream.
  */
+import { decodeBase64 } from "../base64.ts";
 import bcrypt from "bcryptjs";
 
 export interface BasicAuth {
@@ -67,9 +68,10 @@ export function unauthorized(): Response {
 function parseBasic(header: string | null): { user: string; password: string } | undefined {
   const match = header?.match(/^Basic\s+([A-Za-z0-9+/=]+)\s*$/i);
   if (!match) return undefined;
+  const bytes = decodeBase64(match[1]!);
+  if (bytes === undefined) return undefined;
   let decoded: string;
   try {
-    const bytes = Uint8Array.from(atob(match[1]!), (c) => c.charCodeAt(0));
     decoded = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     return undefined;

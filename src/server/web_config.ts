@@ -196,7 +196,8 @@ export async function parseWebConfig(text: string, file: string): Promise<WebCon
   return { file, tls, http2, headers, basicAuthUsers, warnings };
 }
 
-const TLS_KEYS = [
+/** Keys whose presence turns TLS on; the rest only tune it. */
+const TLS_ENABLING_KEYS = [
   "cert",
   "key",
   "client_ca",
@@ -204,6 +205,10 @@ const TLS_KEYS = [
   "key_file",
   "client_auth_type",
   "client_ca_file",
+];
+
+const TLS_KEYS = [
+  ...TLS_ENABLING_KEYS,
   "cipher_suites",
   "curve_preferences",
   "min_version",
@@ -221,16 +226,7 @@ async function decodeTls(
   const p = "tls_server_config";
   const m = d.map(node, p, TLS_KEYS);
   const s = (k: string) => d.str(m.get(k), `${p}.${k}`) || undefined;
-  const enabled = [
-    "cert",
-    "key",
-    "client_ca",
-    "cert_file",
-    "key_file",
-    "client_auth_type",
-    "client_ca_file",
-  ]
-    .some((k) => s(k) !== undefined);
+  const enabled = TLS_ENABLING_KEYS.some((k) => s(k) !== undefined);
   // Decode everything first so type errors surface even when TLS stays off.
   const authRaw = s("client_auth_type") ?? "NoClientCert";
   // "RequireClientCert" is upstream's backwards-compatible alias.

@@ -4,6 +4,7 @@
  * breaks the cluster (admission or discovery fails) without touching any
  * Secret, which is why these objects get a source of their own.
  */
+import { decodeBase64 } from "../base64.ts";
 import type { Bundle, SourceId } from "../bundle.ts";
 import type { CabundleResources, CabundleSourceConfig } from "../config/schema.ts";
 import {
@@ -23,7 +24,7 @@ import {
   STREAM_TRANSPORT_REASONS,
 } from "./_kube_streams.ts";
 import { NameLabelFilter } from "./kube_filters.ts";
-import { base64Bytes, decodeValue, exposed, type ObjectDecoder } from "./kube_objects.ts";
+import { decodeValue, exposed, type ObjectDecoder } from "./kube_objects.ts";
 import type { Source } from "./source.ts";
 
 /** A `caBundle` found in an object: the entry it belongs to and its raw (base64) value. */
@@ -114,7 +115,7 @@ export function cabundleDecoder(
           cabundleEntry: entry,
           ...(extraLabels ? { extraLabels } : {}),
         },
-        items: decodeValue(base64Bytes(value), "pem", cache),
+        items: decodeValue(decodeBase64(value), "pem", cache),
       });
     }
     return out;

@@ -1,3 +1,4 @@
+import { decodeBase64 } from "../base64.ts";
 import type { Bundle, Item, Location } from "../bundle.ts";
 import type { KubernetesSourceConfig, SecretPassphraseConfig } from "../config/schema.ts";
 import type { KubeObject } from "../kube/resource.ts";
@@ -31,18 +32,6 @@ interface CompiledRule {
   readonly matches: (key: string) => boolean;
   readonly format: Format;
   readonly passphrase: SecretPassphraseConfig | undefined;
-}
-
-/** The bytes of a base64 field; undefined when it is not valid base64. */
-export function base64Bytes(text: string): Uint8Array | undefined {
-  try {
-    const bin = atob(text);
-    const out = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    return out;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Bundle items of one value; `undefined` bytes (bad base64) become a `decode_failed` item. */
@@ -132,7 +121,7 @@ export function secretDecoder(
         out.push({
           ref: `secret/${namespace}/${name}/${key}`,
           location,
-          items: decodeValue(base64Bytes(value), rule.format, cache, {
+          items: decodeValue(decodeBase64(value), rule.format, cache, {
             ...(passphrases ? { passphrases } : {}),
             ...(context.onParse ? { onParse: context.onParse } : {}),
           }),
@@ -161,7 +150,7 @@ export function configMapDecoder(
       ...Object.entries(obj.data ?? {}).map(([k, v]): [string, Uint8Array] => [k, enc.encode(v)]),
       ...Object.entries(obj.binaryData ?? {}).map((
         [k, v],
-      ): [string, Uint8Array | undefined] => [k, base64Bytes(v)]),
+      ): [string, Uint8Array | undefined] => [k, decodeBase64(v)]),
     ];
     const passphrases = isKeystore(config.format)
       ? await objectPassphrases(obj, config.pkcs12, context.readSecret, false)

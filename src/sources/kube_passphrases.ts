@@ -1,3 +1,4 @@
+import { decodeBase64Text } from "../base64.ts";
 import type { SecretPassphraseConfig } from "../config/schema.ts";
 import type { KubeClient } from "../kube/client.ts";
 import type { KubeObject } from "../kube/resource.ts";
@@ -9,16 +10,6 @@ export type SecretValueReader = (
   name: string,
   key: string,
 ) => Promise<string | undefined>;
-
-function decodeBase64Text(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  try {
-    const bin = atob(value);
-    return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * The passphrases to try for a keystore held in a Secret or ConfigMap, in

@@ -1,5 +1,6 @@
 import { dirname, isAbsolute, join } from "node:path";
 import { parse as parseYaml } from "yaml";
+import { decodeBase64 } from "../base64.ts";
 import type { Bundle, Item, SourceId } from "../bundle.ts";
 import { reasonForFsError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -128,11 +129,11 @@ export class KubeconfigSource implements Source {
   async #entryItems(entry: Entry, refFile: string | undefined, path: string): Promise<Item[]> {
     let data: Uint8Array;
     if (entry.data !== undefined) {
-      try {
-        data = Uint8Array.from(atob(entry.data.replace(/\s+/g, "")), (c) => c.charCodeAt(0));
-      } catch {
+      const decoded = decodeBase64(entry.data.replace(/\s+/g, ""));
+      if (decoded === undefined) {
         return [errorItem("decode_failed", `Invalid base64 in ${entry.kind} "${entry.name}"`)];
       }
+      data = decoded;
     } else {
       try {
         data = await Deno.readFile(refFile!);

@@ -1,4 +1,5 @@
 import type { SourceId } from "../bundle.ts";
+import { sleep as clockSleep, systemClock } from "../kube/clock.ts";
 import type { Logger } from "../log.ts";
 import type { Sink } from "../sink.ts";
 
@@ -9,18 +10,9 @@ export interface Source {
   run(signal: AbortSignal): Promise<void>;
 }
 
-/** Sleeps `ms`, waking early (without throwing) when `signal` aborts. */
+/** Sleeps `ms` on the system clock, waking early (without throwing) when `signal` aborts. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
+  return clockSleep(systemClock, ms, signal);
 }
 
 /** Hooks a source uses to report survived failures (`x509_panic_total`). */
