@@ -10,6 +10,7 @@ import {
   keytool,
   keytoolTruststore,
   makeTestPki,
+  once,
   opensslPkcs12,
   type TestPki,
 } from "./testing/keystores.ts";
@@ -21,13 +22,8 @@ interface Fixtures {
   jceksWithSecretKey: Uint8Array;
 }
 
-let cached: Promise<Fixtures> | undefined;
-
 /** Builds the keytool stores once per file (keytool is slow), then keeps only the bytes. */
-function fixtures(): Promise<Fixtures> {
-  cached ??= build();
-  return cached;
-}
+const fixtures = once(build);
 
 async function build(): Promise<Fixtures> {
   const dir = await Deno.makeTempDir({ prefix: "jks_test_" });

@@ -59,6 +59,12 @@ async function run(cmd: string, ...args: string[]): Promise<{ code: number; stdo
   return { code: out.code, stdout: new TextDecoder().decode(out.stdout) };
 }
 
+/** curl trusting the test CA, printing only the HTTP status (OpenSSL's client, independent of Deno's). */
+function curlStatus(url: string, ...args: string[]) {
+  const ca = `${pki.dir}/ca.crt`;
+  return run("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", ca, ...args, url);
+}
+
 const TLS = `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n`;
 
 Deno.test("serve() binds port 0 over plain HTTP and stops when the signal aborts", async () => {
@@ -128,19 +134,7 @@ Deno.test("serve() with RequireAndVerifyClientCert admits only clients of client
   assert.equal(await fetchAs(url), "refused");
   assert.equal(await fetchAs(url, "rogue_client"), "refused");
   // Cross-check with OpenSSL's client, independent of Deno's rustls one.
-  const curl = (...a: string[]) =>
-    run(
-      "curl",
-      "-sS",
-      "-o",
-      "/dev/null",
-      "-w",
-      "%{http_code}",
-      "--cacert",
-      `${pki.dir}/ca.crt`,
-      ...a,
-      url,
-    );
+  const curl = (...a: string[]) => curlStatus(url, ...a);
   assert.deepEqual(
     await curl("--cert", `${pki.dir}/client.crt`, "--key", `${pki.dir}/client.key`),
     { code: 0, stdout: "200" },
@@ -192,19 +186,7 @@ Deno.test("serve() with min_version TLS13 refuses a TLS 1.2 client", async () =>
   const server = await start(`${TLS}  min_version: TLS13\n`, hello);
   const port = String(server.addr.port);
   const url = `https://localhost:${port}/`;
-  const curl = (...a: string[]) =>
-    run(
-      "curl",
-      "-sS",
-      "-o",
-      "/dev/null",
-      "-w",
-      "%{http_code}",
-      "--cacert",
-      `${pki.dir}/ca.crt`,
-      ...a,
-      url,
-    );
+  const curl = (...a: string[]) => curlStatus(url, ...a);
   assert.deepEqual(await curl(), { code: 0, stdout: "200" });
   // curl exit 35: TLS handshake failed (the server sent protocol_version).
   assert.equal((await curl("--tls-max", "1.2")).code, 35);
@@ -218,8 +200,7 @@ Deno.test("serve() with min_version TLS13 refuses a TLS 1.2 client", async () =>
 Deno.test("serve() with max_version TLS12 refuses a TLS 1.3-only client", async () => {
   const server = await start(`${TLS}  max_version: TLS12\n`, hello);
   const url = `https://localhost:${server.addr.port}/`;
-  const curl = (...a: string[]) =>
-    run("curl", "-sS", "-o", "/dev/null", "--cacert", `${pki.dir}/ca.crt`, ...a, url);
+  const curl = (...a: string[]) => curlStatus(url, ...a);
   assert.equal((await curl()).code, 0);
   assert.equal((await curl("--tlsv1.3")).code, 35);
   await server.stop();

@@ -9,6 +9,7 @@ import {
   keytool,
   keytoolTruststore,
   makeTestPki,
+  once,
   opensslPkcs12,
   run,
   sha256,
@@ -22,13 +23,8 @@ interface Fixtures {
   keytoolKeyPairCert: string;
 }
 
-let cached: Promise<Fixtures> | undefined;
-
 /** Builds every store once per file (keytool is slow), then keeps only the bytes. */
-function fixtures(): Promise<Fixtures> {
-  cached ??= build();
-  return cached;
-}
+const fixtures = once(build);
 
 async function build(): Promise<Fixtures> {
   const dir = await Deno.makeTempDir({ prefix: "pkcs12_test_" });

@@ -244,10 +244,13 @@ export function fuzzInputs(
   return inputs;
 }
 
-let shared: Promise<TestPki> | undefined;
+/** `make`, run on the first call only; later calls share its promise. */
+export function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => (made ??= make());
+}
 
 /** One test PKI per test process: openssl key generation is the slow part of keystore tests. */
-export function sharedTestPki(): Promise<TestPki> {
-  shared ??= Deno.makeTempDir({ prefix: "x509-pki-" }).then(makeTestPki);
-  return shared;
-}
+export const sharedTestPki = once(() =>
+  Deno.makeTempDir({ prefix: "x509-pki-" }).then(makeTestPki)
+);
