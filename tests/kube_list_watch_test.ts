@@ -19,9 +19,14 @@ class Recorder {
   readonly log: string[] = [];
   readonly errors: unknown[] = [];
   seenKeys: string[] = [];
+  #page: string[] = [];
   handlers: ListWatchOptions<KubeObject>["handlers"] = {
     onListStart: () => void this.log.push("list-start"),
-    onPage: (objs) => void this.log.push(`page ${objs.map((o) => o.metadata.name).join(",")}`),
+    // Objects arrive one by one; a page ends when its request completes.
+    onListObject: (o) => void this.#page.push(o.metadata.name),
+    onRequest: (verb) => {
+      if (verb === "list") this.log.push(`page ${this.#page.splice(0).join(",")}`);
+    },
     onListDone: (_rv, seen) => {
       this.seenKeys = [...seen].sort();
       this.log.push("list-done");

@@ -178,7 +178,9 @@ const kubeClientFields = {
   name: str({ nonEmpty: true }),
   kubeconfig: str({ path: true }),
   rateLimit: obj({ qps: num({ default: 20, min: 0 }), burst: int({ default: 30, min: 1 }) }),
-  listPageSize: int({ default: 50 }),
+  // client-go's reflector default. Upstream defaults to 50 because its memory grows with
+  // the page; here pages are streamed object by object, so only request count depends on it.
+  listPageSize: int({ default: 500 }),
   refreshInterval: duration(30 * 60_000, 1000),
 };
 

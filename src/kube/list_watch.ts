@@ -13,6 +13,7 @@ import {
   reasonForStatus,
   type TransportReason,
 } from "./http_error.ts";
+import { ListBodyError, type ListMeta, readListItems } from "./list_stream.ts";
 import { IdleTimeoutError, readNdjson } from "./ndjson.ts";
 import { collectionPath, type KubeObject, objectKey, type ResourceRef } from "./resource.ts";
 
@@ -24,8 +25,11 @@ export type ResyncReason = "watch_expired" | "continue_expired";
 export interface ListWatchHandlers<T extends KubeObject> {
   /** A LIST begins: what follows until `onListDone` is the whole collection. */
   onListStart?(): void | Promise<void>;
-  /** One page of the LIST; the array is not kept after the handler returns. */
-  onPage(objects: T[]): void | Promise<void>;
+  /**
+   * One object of the LIST, handed out as soon as its bytes have arrived: a page is
+   * never held whole. After a failed page is retried, objects may come twice.
+   */
+  onListObject(object: T): void | Promise<void>;
   /** The LIST is complete: objects whose key is not in `seenKeys` no longer exist. */
   onListDone(resourceVersion: string, seenKeys: ReadonlySet<string>): void | Promise<void>;
   onEvent(type: WatchEventType, object: T): void | Promise<void>;
@@ -45,7 +49,11 @@ export interface ListWatchOptions<T extends KubeObject> {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
-  /** Objects per LIST page, clamped to 1..1000. @default 50 */
+  /**
+   * Objects per LIST page, clamped to 1..1000. Memory does not depend on it (pages
+   * are streamed object by object); fewer pages mean fewer rate-limited requests.
+   * @default 500, as client-go's reflectors
+   */
   pageSize?: number;
   /** Server-side `timeoutSeconds` of each WATCH; the watch then resumes. @default 300 */
   watchTimeoutSeconds?: number;
@@ -57,6 +65,8 @@ export interface ListWatchOptions<T extends KubeObject> {
   clock?: Clock;
   handlers: ListWatchHandlers<T>;
 }
+
+const DEFAULT_PAGE_SIZE = 500;
 
 /** A continue token expired mid-LIST: the LIST must start over. */
 class ContinueExpired extends Error {}
@@ -89,7 +99,7 @@ export class ListWatch<T extends KubeObject = KubeObject> {
     this.#clock = opts.clock ?? systemClock;
     this.#backoff = new Backoff(opts.backoff);
     this.#path = collectionPath(opts.resource, opts.namespace);
-    this.#pageSize = Math.min(1000, Math.max(1, Math.floor(opts.pageSize ?? 50)));
+    this.#pageSize = Math.min(1000, Math.max(1, Math.floor(opts.pageSize ?? DEFAULT_PAGE_SIZE)));
   }
 
   /** The resourceVersion the next WATCH would resume from. */
@@ -183,12 +193,9 @@ export class ListWatch<T extends KubeObject = KubeObject> {
     let token: string | undefined;
     let rv = "";
     do {
-      const page = await this.#pageWithRetry(token, signal);
-      const items = (page.items ?? []) as T[];
-      for (const o of items) seen.add(objectKey(o));
-      await this.#h.onPage(items);
-      token = page.metadata?.continue || undefined;
-      rv = page.metadata?.resourceVersion ?? rv;
+      const meta = await this.#pageWithRetry(token, seen, signal);
+      token = meta.continue || undefined;
+      rv = meta.resourceVersion ?? rv;
     } while (token !== undefined);
     this.#backoff.reset();
     await this.#h.onListDone(rv, seen);
@@ -197,11 +204,12 @@ export class ListWatch<T extends KubeObject = KubeObject> {
 
   async #pageWithRetry(
     token: string | undefined,
+    seen: Set<string>,
     signal: AbortSignal,
-  ): Promise<{ items?: unknown[]; metadata?: { continue?: string; resourceVersion?: string } }> {
+  ): Promise<ListMeta> {
     while (true) {
       try {
-        return await this.#page(token, signal);
+        return await this.#page(token, seen, signal);
       } catch (err) {
         if (signal.aborted) throw err;
         if (err instanceof KubeHttpError && err.expired && token !== undefined) {
@@ -214,7 +222,12 @@ export class ListWatch<T extends KubeObject = KubeObject> {
     }
   }
 
-  async #page(token: string | undefined, signal: AbortSignal) {
+  /** Fetches one page and hands out its objects as they arrive; resolves with its metadata. */
+  async #page(
+    token: string | undefined,
+    seen: Set<string>,
+    signal: AbortSignal,
+  ): Promise<ListMeta> {
     const params: Record<string, string> = { limit: String(this.#pageSize), ...this.#selectors() };
     if (token) params.continue = token;
     const ac = new AbortController();
@@ -228,9 +241,20 @@ export class ListWatch<T extends KubeObject = KubeObject> {
     const started = performance.now();
     try {
       const res = await this.#client.get(this.#path, params, ac.signal);
-      const body = await res.json();
+      const items = readListItems(res.body!);
+      let next = await items.next();
+      try {
+        for (; !next.done; next = await items.next()) {
+          const obj = next.value as T;
+          if (!obj?.metadata) throw new ListBodyError("List item without metadata");
+          seen.add(objectKey(obj));
+          await this.#h.onListObject(obj);
+        }
+      } finally {
+        if (!next.done) await items.return({}); // cancels the body
+      }
       this.#h.onRequest?.("list", this.#opts.resource.plural, (performance.now() - started) / 1000);
-      return body;
+      return next.value;
     } finally {
       cancel();
       signal.removeEventListener("abort", onAbort);

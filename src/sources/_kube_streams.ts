@@ -208,9 +208,7 @@ export class KubeStreams {
         pageSize: this.#o.pageSize,
         ...this.#o.watch,
         handlers: {
-          onPage: async (objects) => {
-            for (const o of objects) await apply(o);
-          },
+          onListObject: apply,
           onListDone: (_rv, keys) => {
             for (const key of [...seen.keys()]) if (!keys.has(key)) forget(key);
             this.#health(stream, true);

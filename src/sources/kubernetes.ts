@@ -155,10 +155,9 @@ export class KubernetesSource implements Source {
     };
     const lw = new ListWatch(client, {
       resource: NAMESPACES,
-      pageSize: 500,
       ...this.#o.watch,
       handlers: {
-        onPage: (objects) => objects.forEach(set),
+        onListObject: set,
         onListDone: (_rv, keys) => {
           for (const n of [...this.#nsLabels.keys()]) if (!keys.has(n)) this.#nsLabels.delete(n);
           resolve();
