@@ -215,3 +215,27 @@ Deno.test("the render cache follows bundle replacement", () => {
   const body = metrics.render(store, NOW);
   assert.ok(body.includes('serial_number="2"') && !body.includes('serial_number="1"'));
 });
+
+Deno.test("CertMetrics writes non-ASCII subjects and paths as UTF-8", () => {
+  const bytes = new CertMetrics(new LabelSchema()).renderBytes(
+    (() => {
+      const store = new Store();
+      store.put(FILE, {
+        ref: "/etc/pki/zürich.pem",
+        location: { filepath: "/etc/pki/zürich.pem" },
+        items: [{
+          kind: "cert",
+          index: 0,
+          cert: cert({ subject: { CN: "Société Générale 日本 🙂", O: "Ünïcode" } }),
+        }],
+      });
+      return store;
+    })(),
+    NOW,
+  );
+  const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  const line = lines(text, "x509_cert_not_after")[0]!;
+  assert.match(line, /subject_CN="Société Générale 日本 🙂"/);
+  assert.match(line, /subject_O="Ünïcode"/);
+  assert.match(line, /filepath="\/etc\/pki\/zürich\.pem"/);
+});

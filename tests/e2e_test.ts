@@ -366,3 +366,51 @@ Deno.test("e2e: a broken web config fails the check and the startup naming its f
     blocker.close();
   }
 });
+
+Deno.test("e2e: /metrics is gzip for clients that ask (curl --compressed) and the same text for those that do not", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "x509-e2e-gz-" });
+  const certs = await Promise.all(
+    Array.from({ length: 30 }, (_, i) => makeCert({ name: `CN=svc-${i}.example`, days: 10 + i })),
+  );
+  for (const [i, c] of certs.entries()) await Deno.writeTextFile(`${dir}/c${i}.pem`, c.pem);
+  const config = await writeConfig(dir, `sources: [{ kind: file, name: pki, paths: ["*.pem"] }]\n`);
+  const exporter = await startExporter(["--config", config]);
+  const curl = async (...args: string[]) => {
+    const out = await new Deno.Command("curl", {
+      args: ["-sS", "--dump-header", "-", ...args, `${exporter.url}/metrics`],
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const text = new TextDecoder().decode(out.stdout);
+    const split = text.indexOf("\r\n\r\n");
+    return { headers: text.slice(0, split).toLowerCase(), body: text.slice(split + 4) };
+  };
+  const certLines = (body: string) =>
+    body.split("\n").filter((l) => l.startsWith("x509_cert_")).join("\n");
+  try {
+    await eventually(
+      async () => countLines(await exporter.metrics(), "x509_cert_not_after") === 30 || undefined,
+      10_000,
+      "30 certificates",
+    );
+    const gz = await curl("--compressed");
+    const plain = await curl();
+    assert.match(gz.headers, /content-encoding: gzip/);
+    assert.doesNotMatch(plain.headers, /content-encoding/);
+    assert.match(plain.headers, /vary: accept-encoding/);
+    const plainLength = Number(/content-length: (\d+)/.exec(plain.headers)?.[1]);
+    assert.equal(plainLength, new TextEncoder().encode(plain.body).length);
+    assert.equal(countLines(gz.body, "x509_cert_not_after"), 30);
+    assert.equal(certLines(gz.body), certLines(plain.body));
+    // The fresh families come first, the certificate families last, in both encodings.
+    assert.ok(gz.body.indexOf("x509_source_up") < gz.body.indexOf("x509_cert_not_after"));
+    const head = await curl("--head");
+    assert.match(head.headers, /content-length: \d+/);
+    assert.equal(head.body.trim(), "", "HEAD sends no body");
+  } finally {
+    await exporter.stop();
+  }
+});
+
+function countLines(body: string, name: string): number {
+  return body.split("\n").filter((l) => l.startsWith(`${name}{`)).length;
+}

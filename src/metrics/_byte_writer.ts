@@ -29,7 +29,7 @@ export class ByteWriter {
     this.#len += b.length;
   }
 
-  /** Appends text that is known to be ASCII (names, numbers). */
+  /** Appends ASCII text (names, numbers) or a {@link byteString}: one byte per char. */
   ascii(s: string): void {
     this.#reserve(s.length);
     for (let i = 0; i < s.length; i++) this.#buf[this.#len++] = s.charCodeAt(i);
@@ -50,7 +50,26 @@ export class ByteWriter {
   }
 }
 
-/** UTF-8 encoding of `s`, for caching. */
-export function encode(s: string): Uint8Array {
-  return encoder.encode(s);
+/** Copies ASCII text or a {@link byteString} into `buf` at `at`; returns the end. */
+export function writeBytes(buf: Uint8Array, at: number, s: string): number {
+  for (let i = 0; i < s.length; i++) buf[at++] = s.charCodeAt(i);
+  return at;
+}
+
+// deno-lint-ignore no-control-regex -- the whole ASCII range, control characters included
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * `s` as a byte string: one char (0..255) per byte of its UTF-8 encoding, so that
+ * {@link ByteWriter.ascii} copies it as is. ASCII text (nearly every label) is
+ * its own byte string.
+ */
+export function byteString(s: string): string {
+  if (ASCII.test(s)) return s;
+  const bytes = encoder.encode(s);
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 4096) {
+    out += String.fromCharCode(...bytes.subarray(i, i + 4096));
+  }
+  return out;
 }

@@ -1,5 +1,6 @@
 import type { Store } from "../store.ts";
 import type { CertMetrics } from "./cert_metrics.ts";
+import { gzipMember } from "./gzip.ts";
 import { renderProcessMetrics } from "./process_metrics.ts";
 import type { SelfMetrics } from "./self_metrics.ts";
 import { renderSourceMetrics } from "./source_metrics.ts";
@@ -33,18 +34,28 @@ export class Exposition {
   }
 
   /**
-   * The body as byte chunks: the certificate families (cached between scrapes
-   * while nothing changed) then the small, always-fresh rest.
+   * The body: the small, always-fresh families first, then the certificate
+   * families (kept compressed between scrapes while nothing changed). With
+   * `gzip`, one gzip member whose cached part is sent as is; otherwise the text.
    */
-  async render(): Promise<Uint8Array[]> {
+  async render(gzip: boolean): Promise<Body> {
     const started = performance.now();
-    const certs = this.#certs.renderBytes(this.#store, Math.floor(this.#now() / 1000));
+    const now = Math.floor(this.#now() / 1000);
+    const certs = await this.#certs.renderBody(this.#store, now, !gzip);
     const rest = renderSourceMetrics(this.#store, this.#keystores) + renderProcessMetrics();
     // Observe before rendering our own registry so this scrape's duration is in it.
     this.lastDuration = (performance.now() - started) / 1000;
     this.#self.scrapeDuration.observe(this.lastDuration);
-    return [certs, encoder.encode(rest + await this.#self.render())];
+    const fresh = encoder.encode(rest + await this.#self.render());
+    const chunks = gzip ? gzipMember(fresh, certs.deflated) : [fresh, certs.plain!];
+    return { encoding: gzip ? "gzip" : "identity", chunks };
   }
+}
+
+/** A `/metrics` body, as chunks sent as they are (the cached parts are never copied). */
+export interface Body {
+  readonly encoding: "gzip" | "identity";
+  readonly chunks: readonly Uint8Array<ArrayBuffer>[];
 }
 
 const encoder = new TextEncoder();

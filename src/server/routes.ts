@@ -29,6 +29,23 @@ export function probeRoute(store: Store, path: string): Response | undefined {
   return undefined;
 }
 
+/**
+ * Whether an Accept-Encoding header accepts gzip (`gzip`, `x-gzip` or `*`, with
+ * a non-zero q). Prometheus always sends `gzip`; curl without --compressed sends none.
+ */
+export function acceptsGzip(header: string | null): boolean {
+  if (!header) return false;
+  let star = false;
+  for (const part of header.toLowerCase().split(",")) {
+    const [coding = "", ...params] = part.trim().split(";").map((p) => p.trim());
+    const q = params.find((p) => p.startsWith("q="));
+    const ok = q === undefined || Number(q.slice(2)) > 0;
+    if (coding === "gzip" || coding === "x-gzip") return ok;
+    if (coding === "*") star = ok;
+  }
+  return star;
+}
+
 /** The main listener's routes. */
 export function createHandler(o: RoutesOptions): Handler {
   return async (req) => {
@@ -38,18 +55,22 @@ export function createHandler(o: RoutesOptions): Handler {
     if (probe) return probe;
     try {
       if (path === "/metrics") {
-        const parts = await o.exposition.render();
-        const length = parts.reduce((n, p) => n + p.length, 0);
+        const body = await o.exposition.render(acceptsGzip(req.headers.get("accept-encoding")));
+        const headers: Record<string, string> = {
+          "content-type": CONTENT_TYPE,
+          "content-length": String(body.chunks.reduce((n, c) => n + c.length, 0)),
+          "vary": "Accept-Encoding",
+        };
+        if (body.encoding === "gzip") headers["content-encoding"] = "gzip";
+        if (req.method === "HEAD") return new Response(null, { headers });
         // Chunks go out as they are: the cached certificate part is never copied.
-        const body = new ReadableStream<Uint8Array>({
+        const stream = new ReadableStream<Uint8Array>({
           start(c) {
-            for (const p of parts) c.enqueue(p);
+            for (const p of body.chunks) c.enqueue(p);
             c.close();
           },
         });
-        return new Response(req.method === "HEAD" ? null : body, {
-          headers: { "content-type": CONTENT_TYPE, "content-length": String(length) },
-        });
+        return new Response(stream, { headers });
       }
       if (path === "/") {
         if (!o.enableStats) {
