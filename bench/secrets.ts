@@ -41,7 +41,9 @@ export async function secretsScenario(options: ScenarioOptions): Promise<Scenari
   const tls = sizeOf(options, "tls", 10_000, 1_000);
   const helm = sizeOf(options, "helm", 40_000, 4_000);
   const helmBytes = sizeOf(options, "helmBytes", 50 * 1024, 50 * 1024);
-  const settleMs = sizeOf(options, "settleMs", 10_000, 3_000);
+  // V8's memory reducer gives the sync's garbage back ~20-25 s after the allocation
+  // rate drops: "steady" is read after that, "10 s after sync" shows the way there.
+  const settleMs = sizeOf(options, "settleMs", 45_000, 3_000);
   const kubeconfig = `${options.workDir}/kubeconfig`;
   const server = await launchKubeServer({
     kubeconfig,
@@ -72,15 +74,24 @@ export async function secretsScenario(options: ScenarioOptions): Promise<Scenari
       try {
         const sync = await waitSynced(exporter, tls, 300_000);
         const atSync = memory(exporter.pid);
-        await sleep(settleMs);
+        const early = Math.min(10_000, settleMs);
+        await sleep(early);
+        const after10 = memory(exporter.pid);
+        await sleep(settleMs - early);
         const steady = memory(exporter.pid);
         const stats = await server.stats();
         const list = stats.list ?? { count: 0, bytes: 0, items: 0 };
         const p = `${v.label}: `;
         measures.push(
           { name: p + "full sync", value: round(sync, 2), unit: "s", budget: 20 },
-          { name: p + "peak RSS (VmHWM)", value: atSync.peakMiB, unit: "MiB", budget: 150 },
-          { name: p + "steady RSS", value: steady.rssMiB, unit: "MiB", budget: 100 },
+          { name: p + "peak RSS (VmHWM)", value: steady.peakMiB, unit: "MiB", budget: 150 },
+          { name: p + `RSS ${early / 1000} s after sync`, value: after10.rssMiB, unit: "MiB" },
+          {
+            name: p + `steady RSS (${settleMs / 1000} s after)`,
+            value: steady.rssMiB,
+            unit: "MiB",
+            budget: 100,
+          },
           { name: p + "LIST responses", value: list.count, unit: "" },
           { name: p + "LIST bytes", value: round(list.bytes / 2 ** 20), unit: "MiB" },
           { name: p + "objects received", value: list.items, unit: "" },

@@ -239,3 +239,38 @@ Deno.test("CertMetrics writes non-ASCII subjects and paths as UTF-8", () => {
   assert.match(line, /subject_O="Ünïcode"/);
   assert.match(line, /filepath="\/etc\/pki\/zürich\.pem"/);
 });
+
+Deno.test("CertMetrics.renderBody() caches each encoding until the store changes, both saying the same", async () => {
+  const store = new Store();
+  const bundle = (ref: string, serial: string): Bundle => ({
+    ref,
+    location: { filepath: ref },
+    items: [{ kind: "cert", index: 0, cert: cert({ serial }) }],
+  });
+  store.put(FILE, bundle("/a.pem", "1"));
+  const metrics = new CertMetrics(new LabelSchema());
+  const gz1 = await metrics.renderBody(store, NOW, true);
+  const gz2 = await metrics.renderBody(store, NOW + 1, true);
+  assert.ok(gz1.deflated && gz1.deflated === gz2.deflated, "the deflate is reused");
+  const plain = await metrics.renderBody(store, NOW + 2, false);
+  assert.ok(plain.plain);
+  const inflated = await new Response(
+    ReadableStream.from<BufferSource>([gz1.deflated.deflate])
+      .pipeThrough(new DecompressionStream("deflate-raw")),
+  ).bytes();
+  assert.deepEqual(inflated, plain.plain, "gzip and plain bodies hold the same text");
+  assert.equal(new TextDecoder().decode(plain.plain), metrics.render(store, NOW));
+
+  store.put(FILE, bundle("/b.pem", "2"));
+  const gz3 = await metrics.renderBody(store, NOW + 3, true);
+  assert.notEqual(gz3.deflated, gz1.deflated, "a changed store is rendered again");
+  assert.equal(gz3.deflated!.length, metrics.renderBytes(store, NOW).length);
+
+  // Concurrent scrapes of a changed store share one render.
+  store.put(FILE, bundle("/c.pem", "3"));
+  const [x, y] = await Promise.all([
+    metrics.renderBody(store, NOW + 4, true),
+    metrics.renderBody(store, NOW + 4, true),
+  ]);
+  assert.equal(x.deflated, y.deflated);
+});

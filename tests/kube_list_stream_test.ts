@@ -167,3 +167,39 @@ Deno.test("readListItems() keeps one item, not one page, in memory", async () =>
   assert.ok(maxAhead <= 1, `the reader ran ${maxAhead} items ahead`);
   assert.ok(pulled > total);
 });
+
+Deno.test("readListItems() reads byte streams (as fetch bodies are) into one reused buffer", async () => {
+  const bytes = new TextEncoder().encode(JSON.stringify(LIST));
+  for (const size of [1, 3, 1000, 70_000]) {
+    let at = 0;
+    const body = new ReadableStream({
+      type: "bytes",
+      pull(c) {
+        if (at >= bytes.length) {
+          c.close();
+          return c.byobRequest?.respond(0); // a pending BYOB read waits for this
+        }
+        c.enqueue(bytes.slice(at, at + size));
+        at += size;
+      },
+    });
+    const { items, meta } = await read(body);
+    assert.deepEqual(items, LIST.items, `chunks of ${size}`);
+    assert.deepEqual(meta, LIST.metadata);
+  }
+});
+
+Deno.test("readListItems() reads a real fetch body", async () => {
+  const text = JSON.stringify(LIST);
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () => new Response(text, { headers: { "content-type": "application/json" } }),
+  );
+  try {
+    const res = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+    const { items } = await read(res.body!);
+    assert.deepEqual(items, LIST.items);
+  } finally {
+    await server.shutdown();
+  }
+});

@@ -50,8 +50,14 @@ class ValueScanner {
   /** The value is a bare literal (number, true, false, null). */
   #literal = false;
   #started = false;
-  readonly #parts: Uint8Array[] = [];
-  #size = 0;
+  /** The value's text so far, when it spans chunks (a chunk's buffer is reused). */
+  #text = "";
+  readonly #decoder: TextDecoder;
+
+  /** `decoder` is shared by the List's scanners, which run one after the other. */
+  constructor(decoder: TextDecoder) {
+    this.#decoder = decoder;
+  }
 
   /**
    * Scans `buf` from `start`, where this value begins or continues. Returns the
@@ -70,8 +76,10 @@ class ValueScanner {
       }
     }
     const end = this.#literal ? this.#scanLiteral(buf, i) : this.#scanNested(buf, i);
-    this.#parts.push(buf.subarray(start, end < 0 ? buf.length : end));
-    this.#size += (end < 0 ? buf.length : end) - start;
+    // Decoded now: the next chunk may land in the same buffer. A character split
+    // across chunks waits in the decoder (stream mode) until the value's last piece.
+    const piece = buf.subarray(start, end < 0 ? buf.length : end);
+    this.#text += this.#decoder.decode(piece, { stream: end < 0 });
     return end;
   }
 
@@ -115,10 +123,9 @@ class ValueScanner {
     return -1;
   }
 
-  /** The value's bytes, parsed. */
-  parse(decoder: TextDecoder): unknown {
-    const bytes = this.#parts.length === 1 ? this.#parts[0]! : concat(this.#parts, this.#size);
-    return JSON.parse(decoder.decode(bytes));
+  /** The value, parsed (once {@link scan} has found its end). */
+  parse(): unknown {
+    return JSON.parse(this.#text);
   }
 }
 
@@ -129,22 +136,59 @@ function trailingBackslashes(buf: Uint8Array, from: number, to: number): number 
   return to - k;
 }
 
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** A scanner for the value starting with byte `b`, which must be able to start one. */
-function startValue(b: number): ValueScanner {
+function startValue(b: number, decoder: TextDecoder): ValueScanner {
   const opens = b === OPEN_BRACE || b === OPEN_BRACKET || b === QUOTE || b === 0x2d ||
     (b >= 0x30 && b <= 0x39) || b === 0x74 || b === 0x66 || b === 0x6e; // - 0-9 t f n
   if (!opens) throw new ListBodyError(`Unexpected byte ${b} where a value should start`);
-  return new ValueScanner();
+  return new ValueScanner(decoder);
+}
+
+/** Size of the one buffer a List body is read into. */
+const CHUNK = 64 * 1024;
+
+interface ByteReader {
+  /** The next chunk, valid until the next call; undefined at the end. */
+  read(): Promise<Uint8Array | undefined>;
+  cancel(): Promise<void>;
+  release(): void;
+}
+
+/**
+ * Reads `body` into one reused buffer when it is a byte stream (fetch bodies
+ * are): 2 GB of Helm releases then cost no allocation per chunk, where a default
+ * reader allocates 64 KiB per read and leaves the allocator fragmented.
+ */
+function byteReader(body: ReadableStream<Uint8Array>): ByteReader {
+  let byob: ReadableStreamBYOBReader | undefined;
+  try {
+    byob = body.getReader({ mode: "byob" });
+  } catch {
+    // Not a byte stream: fall back to whatever chunks it hands out.
+  }
+  if (byob) {
+    const reader = byob;
+    let buf = new Uint8Array(CHUNK);
+    return {
+      async read() {
+        const { value, done } = await reader.read(buf);
+        if (done || !value) return undefined;
+        buf = new Uint8Array(value.buffer); // the same memory, handed back
+        return value;
+      },
+      cancel: () => reader.cancel().catch(() => {}),
+      release: () => reader.releaseLock(),
+    };
+  }
+  const reader = body.getReader();
+  return {
+    async read() {
+      const { value, done } = await reader.read();
+      return done ? undefined : value;
+    },
+    cancel: () => reader.cancel().catch(() => {}),
+    release: () => reader.releaseLock(),
+  };
 }
 
 type State =
@@ -163,7 +207,7 @@ type State =
 export async function* readListItems(
   body: ReadableStream<Uint8Array>,
 ): AsyncGenerator<unknown, ListMeta, void> {
-  const reader = body.getReader();
+  const reader = byteReader(body);
   const decoder = new TextDecoder();
   let state: State = "start";
   let key = "";
@@ -175,8 +219,8 @@ export async function* readListItems(
   let finished = false;
   try {
     while (true) {
-      const { value: chunk, done } = await reader.read();
-      if (done) break;
+      const chunk = await reader.read();
+      if (chunk === undefined) break;
       let i = 0;
       const n = chunk.length;
       while (i < n) {
@@ -185,7 +229,7 @@ export async function* readListItems(
           const end = value.scan(chunk, i);
           if (end < 0) break;
           i = end;
-          const parsed = value.parse(decoder);
+          const parsed = value.parse();
           value = undefined;
           if (state === "items") {
             yield parsed;
@@ -201,7 +245,7 @@ export async function* readListItems(
           const end = keyScanner.scan(chunk, i);
           if (end < 0) break;
           i = end;
-          key = keyScanner.parse(decoder) as string;
+          key = keyScanner.parse() as string;
           keyScanner = undefined;
           state = "colon";
           continue;
@@ -222,7 +266,7 @@ export async function* readListItems(
             else if (b === CLOSE_BRACE) {
               state = "end";
               i++;
-            } else if (b === QUOTE) keyScanner = new ValueScanner();
+            } else if (b === QUOTE) keyScanner = new ValueScanner(decoder);
             else throw new ListBodyError(`Unexpected byte ${b} before a key`);
             break;
           case "colon":
@@ -237,7 +281,7 @@ export async function* readListItems(
               i++;
             } else {
               if (key === "items") sawItems = true; // `"items": null` is an empty list
-              value = startValue(b);
+              value = startValue(b, decoder);
             }
             break;
           case "items":
@@ -245,7 +289,7 @@ export async function* readListItems(
             else if (b === CLOSE_BRACKET) {
               state = "key";
               i++;
-            } else value = startValue(b);
+            } else value = startValue(b, decoder);
             break;
           case "end":
             throw new ListBodyError("Trailing data after the List object");
@@ -257,7 +301,7 @@ export async function* readListItems(
     finished = true;
     return meta;
   } finally {
-    if (!finished) await reader.cancel().catch(() => {});
-    reader.releaseLock();
+    if (!finished) await reader.cancel();
+    reader.release();
   }
 }

@@ -34,32 +34,30 @@ interface Row {
   disc?: LabelSet;
 }
 
-/** The last render, reused while no bundle changed and no value can have moved. */
+/**
+ * The last render, reused while no bundle changed and no value can have moved.
+ * Each encoding is made the first time a client asks for it: Prometheus always
+ * asks for gzip, so a scrape-only exporter holds 0.3 MB of deflate instead of
+ * 10.6 MB of text per 10,000 certificates, and a client polling without gzip
+ * never pays for compression.
+ */
 interface Rendered {
   readonly snap: Snapshot;
   readonly collisions: number;
-  readonly deflated: Deflated;
-  /** The same text uncompressed, made the first time a client without gzip asks. */
+  /** The body holds until `now` passes this (seconds): the next time a 0/1 value flips. */
+  readonly validUntil: number;
+  deflated?: Deflated;
   plain?: Uint8Array<ArrayBuffer>;
   /** When (seconds) `plain` was last sent: it is dropped after {@link PLAIN_TTL} unused. */
   plainUsedAt: number;
-  /** The body holds until `now` passes this (seconds): the next time a 0/1 value flips. */
-  readonly validUntil: number;
 }
 
-/** What `/metrics` sends of the certificate families. */
-export interface CertBody {
-  readonly deflated: Deflated;
-  /** Present when asked for. */
-  readonly plain?: Uint8Array<ArrayBuffer>;
-}
+/** The certificate families, as the client asked: compressed, or the text. */
+export type CertBody =
+  | { readonly deflated: Deflated; readonly plain?: undefined }
+  | { readonly plain: Uint8Array<ArrayBuffer>; readonly deflated?: undefined };
 
-/**
- * How long (seconds) the uncompressed text is kept after a client without gzip
- * (curl, a person) last asked: Prometheus always asks for gzip, so a scrape-only
- * exporter holds 0.3 MB of deflate instead of 10.6 MB of text per 10,000
- * certificates.
- */
+/** How long (seconds) the text is kept after the last client without gzip (curl, a person). */
 const PLAIN_TTL = 300;
 
 /** What to write: the rows, their label sets and the time values are computed at. */
@@ -123,75 +121,86 @@ export class CertMetrics {
   /** {@link render} as UTF-8 bytes, never cached. */
   renderBytes(store: Store, now: number): Uint8Array {
     const rows = this.#collect(store);
-    const snap = { rows, labels: this.#resolveCollisions(rows), now };
-    const chunks: Uint8Array[] = [];
-    const cursor: Cursor = { f: 0, i: 0, header: false };
-    while (true) {
-      const buf = new Uint8Array(this.#chunkSize(snap));
-      const n = this.#fill(snap, cursor, buf);
-      if (n === 0) break;
-      chunks.push(buf.subarray(0, n));
-    }
-    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-    chunks.reduce((at, c) => (out.set(c, at), at + c.length), 0);
-    return out;
+    return this.#plain({ rows, labels: this.#resolveCollisions(rows), now });
   }
 
   /**
-   * The text, compressed (and uncompressed when `plain`): what `/metrics` sends.
-   * Reused while the store holds the same bundles and no 0/1 value can have
-   * flipped since. Renders run one at a time, so a scrape arriving mid-render
-   * finds the result cached.
+   * The text, compressed or not: what `/metrics` sends. Reused while the store
+   * holds the same bundles and no 0/1 value can have flipped since. Renders run
+   * one at a time, so a scrape arriving mid-render finds the result cached.
    */
-  renderBody(store: Store, now: number, plain = false): Promise<CertBody> {
-    const next = this.#queue.then(() => this.#renderBody(store, now, plain));
+  renderBody(store: Store, now: number, gzip: boolean): Promise<CertBody> {
+    const next = this.#queue.then(() => this.#renderBody(store, now, gzip));
     this.#queue = next.catch(() => {});
     return next;
   }
 
-  async #renderBody(store: Store, now: number, plain: boolean): Promise<CertBody> {
-    const rendered = await this.#rendered(store, now);
-    if (!plain) {
-      if (rendered.plain && now - rendered.plainUsedAt > PLAIN_TTL) delete rendered.plain;
-      return { deflated: rendered.deflated };
+  async #renderBody(store: Store, now: number, gzip: boolean): Promise<CertBody> {
+    const r = this.#rendered(store, now);
+    if (!gzip) {
+      r.plain ??= this.#plain(r.snap);
+      r.plainUsedAt = now;
+      return { plain: r.plain };
     }
-    // From the very snapshot the deflate was made of, so both say the same.
-    rendered.plain ??= this.#plain(rendered.snap, rendered.deflated.length);
-    rendered.plainUsedAt = now;
-    return { deflated: rendered.deflated, plain: rendered.plain };
+    if (r.plain && now - r.plainUsedAt > PLAIN_TTL) delete r.plain;
+    // From the text when it is at hand (cheaper than writing it again); the same snapshot either way.
+    const plain = r.plain;
+    r.deflated ??= plain ? await deflate((write) => write(plain)) : await this.#deflate(r.snap);
+    return { deflated: r.deflated };
   }
 
-  async #rendered(store: Store, now: number): Promise<Rendered> {
+  #rendered(store: Store, now: number): Rendered {
     const rows = this.#collect(store);
     const last = this.#last;
     const same = last !== undefined && sameRows(last.snap.rows, rows);
     if (same && now <= last.validUntil) return last;
     const labels = same ? last.snap.labels : this.#resolveCollisions(rows);
     if (same) this.lastCollisions = last.collisions;
-    const snap = { rows, labels, now };
-    const buf = new Uint8Array(this.#chunkSize(snap));
-    const cursor: Cursor = { f: 0, i: 0, header: false };
-    const deflated = await deflate(async (write) => {
-      for (let n = this.#fill(snap, cursor, buf); n > 0; n = this.#fill(snap, cursor, buf)) {
-        await write(buf.subarray(0, n));
-      }
-    });
     this.#last = {
-      snap,
+      snap: { rows, labels, now },
       collisions: this.lastCollisions,
-      deflated,
-      plainUsedAt: 0,
       validUntil: this.#validUntil(rows, now),
+      plainUsedAt: 0,
     };
     return this.#last;
   }
 
-  /** The text of `snap` in one exactly sized buffer (`length` bytes, known from its deflate). */
-  #plain(snap: Snapshot, length: number): Uint8Array<ArrayBuffer> {
-    const out = new Uint8Array(length);
+  /** The text of `snap` through one reused buffer into the compressor. */
+  #deflate(snap: Snapshot): Promise<Deflated> {
+    const buf = new Uint8Array(this.#chunkSize(snap));
+    const cursor: Cursor = { f: 0, i: 0, header: false };
+    return deflate(async (write) => {
+      for (let n = this.#fill(snap, cursor, buf); n > 0; n = this.#fill(snap, cursor, buf)) {
+        await write(buf.subarray(0, n));
+      }
+    });
+  }
+
+  /** The text of `snap` in one exactly sized buffer. */
+  #plain(snap: Snapshot): Uint8Array<ArrayBuffer> {
+    const out = new Uint8Array(this.#size(snap));
     const n = this.#fill(snap, { f: 0, i: 0, header: false }, out);
-    if (n !== length) throw new Error(`Plain text is ${n} bytes, its deflate says ${length}`);
+    if (n !== out.length) throw new Error(`Wrote ${n} bytes of a ${out.length}-byte body`);
     return out;
+  }
+
+  /** Bytes {@link #fill} writes for `snap`, so the text is one exact allocation. */
+  #size(snap: Snapshot): number {
+    const { rows, labels, now } = snap;
+    let size = 0;
+    this.#families.forEach((family, f) => {
+      let any = false;
+      for (let i = 0; i < rows.length; i++) {
+        const l = labels[i];
+        if (l === undefined) continue;
+        const v = family.value(rows[i]!.item, now);
+        if (v === undefined) continue;
+        size += family.name.length + setLength(l) + `${v}\n`.length;
+        any = true;
+      }
+      if (any) size += this.#headers[f]!.length;
+    });
+    return size;
   }
 
   #collect(store: Store): Row[] {

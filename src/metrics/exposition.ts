@@ -41,14 +41,14 @@ export class Exposition {
   async render(gzip: boolean): Promise<Body> {
     const started = performance.now();
     const now = Math.floor(this.#now() / 1000);
-    const certs = await this.#certs.renderBody(this.#store, now, !gzip);
+    const certs = await this.#certs.renderBody(this.#store, now, gzip);
     const rest = renderSourceMetrics(this.#store, this.#keystores) + renderProcessMetrics();
     // Observe before rendering our own registry so this scrape's duration is in it.
     this.lastDuration = (performance.now() - started) / 1000;
     this.#self.scrapeDuration.observe(this.lastDuration);
     const fresh = encoder.encode(rest + await this.#self.render());
-    const chunks = gzip ? gzipMember(fresh, certs.deflated) : [fresh, certs.plain!];
-    return { encoding: gzip ? "gzip" : "identity", chunks };
+    const chunks = certs.deflated ? gzipMember(fresh, certs.deflated) : [fresh, certs.plain];
+    return { encoding: certs.deflated ? "gzip" : "identity", chunks };
   }
 }
 
