@@ -73,7 +73,6 @@ export async function secretsScenario(options: ScenarioOptions): Promise<Scenari
       );
       try {
         const sync = await waitSynced(exporter, tls, 300_000);
-        const atSync = memory(exporter.pid);
         const early = Math.min(10_000, settleMs);
         await sleep(early);
         const after10 = memory(exporter.pid);
