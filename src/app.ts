@@ -138,6 +138,7 @@ export async function startExporter(
             ...(s.jks ? { jks: s.jks } : {}),
           },
           refreshInterval: s.refreshInterval ?? config.cache.filePoll.interval,
+          watchChanges: config.cache.filePoll.watchChanges,
           ...(onParse ? { onParse } : {}),
         }),
       );

@@ -110,7 +110,7 @@ export interface Config {
     collisionDiscriminator: "auto" | "always" | "never";
     collisionDiscriminatorLength: number;
   };
-  cache: { filePoll: { interval: number; skipUnchanged: boolean } };
+  cache: { filePoll: { interval: number; skipUnchanged: boolean; watchChanges: boolean } };
   sources: SourceConfig[];
 }
 
@@ -259,7 +259,11 @@ export const CONFIG_SPEC: ObjectSpec = obj({
     collisionDiscriminatorLength: int({ default: 8, min: 4, max: 64 }),
   }),
   cache: obj({
-    filePoll: obj({ interval: duration(30_000, 100), skipUnchanged: bool(true) }),
+    filePoll: obj({
+      interval: duration(30_000, 100),
+      skipUnchanged: bool(true),
+      watchChanges: bool(true),
+    }),
   }),
   sources: list({
     t: "tagged",

@@ -1,3 +1,4 @@
+import { dirname } from "node:path";
 import type { Bundle, SourceId } from "../bundle.ts";
 import { reasonForFsError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -5,6 +6,7 @@ import type { CertificateCache } from "../parse/cert_cache.ts";
 import { decodeItems, errorItem, type Format } from "../parse/decode.ts";
 import type { Sink } from "../sink.ts";
 import type { KeystorePassphrases } from "../config/schema.ts";
+import { DirWatch } from "./dir_watch.ts";
 import { scanFiles, type ScanOptions } from "./file_scan.ts";
 import { resolvePassphrases } from "./passphrases.ts";
 import { type PanicReporter, pollLoop, type Source } from "./source.ts";
@@ -15,6 +17,11 @@ export interface FileSourceOptions extends ScanOptions {
   readonly refreshInterval?: number;
   /** Skip re-reading files whose (inode, mtime, size) did not move. @default true */
   readonly skipUnchanged?: boolean;
+  /**
+   * Skip polls in which no watched directory reported a change (a full scan still
+   * runs every 10 polls). Off by default here, for callers that sync by hand. @default false
+   */
+  readonly watchChanges?: boolean;
   /** @default ["pem"] */
   readonly formats?: readonly Format[];
   readonly cache: CertificateCache;
@@ -40,19 +47,35 @@ export class FileSource implements Source {
   readonly #o: FileSourceOptions;
   /** version (inode:mtime:size or error reason) last put, per bundle ref. */
   readonly #versions = new Map<string, string>();
+  readonly #watch: DirWatch | undefined;
+  /** Full scans so far (polls skipped thanks to change notifications are not). */
+  scans = 0;
 
   constructor(options: FileSourceOptions) {
     this.#o = options;
     this.id = { kind: "file", name: options.name };
+    if (options.watchChanges) this.#watch = new DirWatch({ logger: options.logger });
     options.sink.register(this.id);
   }
 
-  run(signal: AbortSignal): Promise<void> {
-    return pollLoop(this.id, this.#o, this.#o.refreshInterval ?? 30_000, () => this.sync(), signal);
+  async run(signal: AbortSignal): Promise<void> {
+    try {
+      await pollLoop(
+        this.id,
+        this.#o,
+        this.#o.refreshInterval ?? 30_000,
+        () => this.sync(),
+        signal,
+      );
+    } finally {
+      this.#watch?.close();
+    }
   }
 
   /** One poll: expand patterns, read what changed, drop what vanished. */
   async sync(): Promise<void> {
+    if (this.#watch && !this.#watch.mustScan()) return;
+    this.scans++;
     const { sink, logger } = this.#o;
     const scan = await scanFiles(this.#o);
     const keep = new Set<string>();
@@ -94,6 +117,15 @@ export class FileSource implements Source {
     for (const ref of this.#versions.keys()) if (!keep.has(ref)) this.#versions.delete(ref);
     sink.retain(this.id, keep);
     sink.setUp(this.id, scan.walkErrors.length === 0);
+    if (this.#watch) {
+      // Passphrase files are re-read every scan: their directories are watched too.
+      const files = [
+        this.#o.keystores?.pkcs12?.passphraseFile,
+        this.#o.keystores?.jks?.passphraseFile,
+      ];
+      for (const f of files) if (f) scan.dirs.add(dirname(f));
+      this.#watch.scanned(scan.dirs);
+    }
   }
 
   /** Passphrases of the configured keystore formats, re-read every poll (files rotate). */

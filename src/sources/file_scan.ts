@@ -33,6 +33,12 @@ export interface ScanResult {
   readonly problems: ScanProblem[];
   /** Problems walking a directory (counted on the source, no bundle). */
   readonly walkErrors: ScanProblem[];
+  /**
+   * Every directory whose entries the result depends on (walked, holding a file,
+   * a link or a link target, or where a missing path would appear): watching
+   * them for changes tells when the next scan could differ.
+   */
+  readonly dirs: Set<string>;
 }
 
 const MAX_SYMLINK_HOPS = 40;
@@ -54,7 +60,7 @@ function realPath(path: string): string | undefined {
  * which is what an idle exporter spends its CPU on.
  */
 export async function scanFiles(options: ScanOptions): Promise<ScanResult> {
-  const result: ScanResult = { files: [], problems: [], walkErrors: [] };
+  const result: ScanResult = { files: [], problems: [], walkErrors: [], dirs: new Set() };
   const excludes = (options.excludePaths ?? []).map(pathRegExp);
   const seen = new Set<string>();
   const add = async (path: string, literal: boolean) => {
@@ -90,6 +96,7 @@ async function walk(
   }
   if (!isGlob(seg)) return walk(join(dir, seg), rest, options, out, result, visited);
   let entries: Deno.DirEntry[];
+  result.dirs.add(dir);
   try {
     entries = [...Deno.readDirSync(dir)];
   } catch (err) {
@@ -142,6 +149,7 @@ async function inspect(
   add: (path: string, literal: boolean) => Promise<void>,
 ): Promise<void> {
   let info: Deno.FileInfo;
+  result.dirs.add(dirname(path));
   try {
     info = Deno.lstatSync(path);
   } catch (err) {
@@ -151,7 +159,7 @@ async function inspect(
   let target = path;
   if (info.isSymlink) {
     if (options.followSymlinks === false) return;
-    const followed = followSymlink(path, options.pathMappings ?? []);
+    const followed = followSymlink(path, options.pathMappings ?? [], result.dirs);
     if ("reason" in followed) {
       result.problems.push(followed);
       return;
@@ -163,6 +171,7 @@ async function inspect(
     // A directory named explicitly means its entries (one level); a directory a
     // glob happened to match (Kubernetes' `..data`) is skipped.
     if (!literal) return;
+    result.dirs.add(target);
     try {
       const names: string[] = [];
       for (const e of Deno.readDirSync(target)) names.push(e.name);
@@ -186,6 +195,7 @@ type Followed = { target: string; info: Deno.FileInfo } | ScanProblem;
 function followSymlink(
   path: string,
   mappings: readonly { from: string; to: string }[],
+  dirs: Set<string>,
 ): Followed {
   let current = path;
   for (let hop = 0; hop < MAX_SYMLINK_HOPS; hop++) {
@@ -196,6 +206,7 @@ function followSymlink(
       return { path, reason: reasonForFsError(err), message: (err as Error).message };
     }
     current = isAbsolute(link) ? mapPath(link, mappings) : resolve(dirname(current), link);
+    dirs.add(dirname(current));
     let info: Deno.FileInfo;
     try {
       info = Deno.lstatSync(current);

@@ -1,0 +1,110 @@
+/**
+ * Tells a polling source whether its next poll can be skipped: nothing changed
+ * in the directories its last scan went through. A poll of 2,000 files is 2,000
+ * metadata calls, ~50 ms of CPU with the garbage they leave, which was most of
+ * an idle exporter's CPU; with change notifications (inotify, through
+ * `Deno.watchFs`) an unchanged tree costs nothing between full scans.
+ *
+ * Notifications are a shortcut, never the source of truth: any event, a watch
+ * that cannot be set up (the inotify limit, a missing directory) or ends makes
+ * the next poll scan; and a full scan still runs every `fullScanEvery` polls,
+ * for filesystems that change without telling (NFS, remounts).
+ */
+import { dirname } from "node:path";
+import type { Logger } from "../log.ts";
+
+export interface DirWatchOptions {
+  readonly logger: Logger;
+  /** A full scan at least every this many polls. @default 10 */
+  readonly fullScanEvery?: number;
+}
+
+export class DirWatch {
+  readonly #o: DirWatchOptions;
+  #watcher: Deno.FsWatcher | undefined;
+  /** The watched directories, sorted and joined: a new set means a new watcher. */
+  #key = "";
+  #dirty = true;
+  #skipped = 0;
+  #warned = false;
+
+  constructor(options: DirWatchOptions) {
+    this.#o = options;
+  }
+
+  /** Whether the coming poll must scan. Counts the polls it lets skip. */
+  mustScan(): boolean {
+    const every = this.#o.fullScanEvery ?? 10;
+    if (this.#dirty || this.#watcher === undefined || this.#skipped + 1 >= every) return true;
+    this.#skipped++;
+    return false;
+  }
+
+  /** A full scan just ran through `dirs`: watch them until the next one. */
+  scanned(dirs: Iterable<string>): void {
+    this.#dirty = false;
+    this.#skipped = 0;
+    const watched = [...new Set([...dirs].map(nearestExisting))].sort();
+    const key = watched.join("\0");
+    if (this.#watcher && key === this.#key) return;
+    this.close();
+    this.#key = key;
+    if (watched.length === 0) return;
+    let watcher: Deno.FsWatcher;
+    try {
+      watcher = Deno.watchFs(watched, { recursive: false });
+    } catch (err) {
+      if (!this.#warned) {
+        this.#warned = true;
+        this.#o.logger.info("No change notifications: every poll scans", {
+          directories: watched.length,
+          error: err,
+        });
+      }
+      return;
+    }
+    this.#watcher = watcher;
+    // What changed between the scan and this watch went unseen: scan once more.
+    this.#dirty = true;
+    this.#follow(watcher);
+  }
+
+  async #follow(watcher: Deno.FsWatcher): Promise<void> {
+    try {
+      // Reads make no events; any event (a write, a rename, a link swap) may change a scan.
+      for await (const _ of watcher) this.#dirty = true;
+    } catch (err) {
+      this.#o.logger.debug("Change notifications ended", { error: err });
+    } finally {
+      if (this.#watcher === watcher) {
+        this.#watcher = undefined;
+        this.#dirty = true;
+      }
+    }
+  }
+
+  close(): void {
+    const w = this.#watcher;
+    this.#watcher = undefined;
+    try {
+      w?.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/** `dir`, or its nearest ancestor that exists (where `dir` would appear). */
+function nearestExisting(dir: string): string {
+  let d = dir;
+  while (true) {
+    try {
+      if (Deno.statSync(d).isDirectory) return d;
+    } catch {
+      // missing or unreadable: look higher
+    }
+    const up = dirname(d);
+    if (up === d) return d;
+    d = up;
+  }
+}
