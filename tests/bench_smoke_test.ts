@@ -37,9 +37,16 @@ Deno.test("bench floor measures a bare Deno.serve process", async () => {
 Deno.test("bench files-10k syncs, scrapes and weighs a small tree", async () => {
   const r = await run("files-10k", { certs: 300, files: 60, scrapes: 10 });
   assert.ok(measure(r, "first sync").value > 0);
-  assert.ok(measure(r, "/metrics p99").value >= measure(r, "/metrics p50").value);
-  assert.ok(measure(r, "/metrics body").value > 100); // 300 certs × 2 families
+  for (const enc of ["gzip, as Prometheus", "plain text"]) {
+    assert.ok(
+      measure(r, `/metrics p99 (${enc})`).value >= measure(r, `/metrics p50 (${enc})`).value,
+    );
+  }
+  const plain = measure(r, "/metrics body (plain text)").value;
+  assert.ok(plain > 100, `${plain} KiB`); // 300 certs × 2 families
+  assert.ok(measure(r, "/metrics body (gzip)").value < plain / 5, "the body is sent compressed");
   assert.ok(RSS_SANE(measure(r, "RSS after sync").value));
+  assert.ok(RSS_SANE(measure(r, "RSS after plain scrapes").value));
 });
 
 Deno.test("bench secrets-50k counts the API responses with and without a field selector", async () => {
@@ -55,6 +62,7 @@ Deno.test("bench secrets-50k counts the API responses with and without a field s
       measure(r, "1 type (fieldSelector): LIST bytes").value,
   );
   assert.ok(RSS_SANE(measure(r, "1 type (fieldSelector): peak RSS (VmHWM)").value));
+  assert.ok(RSS_SANE(measure(r, "any type (no selector): steady RSS (0.2 s after)").value));
 });
 
 Deno.test("bench churn sees every rotation in /metrics", async () => {

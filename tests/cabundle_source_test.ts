@@ -237,7 +237,7 @@ Deno.test("parseConfig() fills cabundle defaults, and exposeLabels become label 
     crdConversion: false,
   });
   assert.equal(s.refreshInterval, 30 * 60_000);
-  assert.equal(s.listPageSize, 50);
+  assert.equal(s.listPageSize, 500);
   assert.deepEqual(extraLabelNames(config), ["cabundle_label_team"]);
 });
 
