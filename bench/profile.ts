@@ -27,21 +27,27 @@ function flag(name: string, fallback: string): string {
 }
 
 /** A minimal DevTools protocol session over the inspector's WebSocket. */
-async function connect(inspector: string) {
+export async function connect(inspector: string) {
   const targets = await (await fetch(`${inspector}/json/list`)).json();
   const ws = new WebSocket(targets[0].webSocketDebuggerUrl);
   await new Promise((r) => ws.addEventListener("open", r, { once: true }));
   let id = 0;
   const waiting = new Map<number, (v: unknown) => void>();
+  const listeners = new Map<string, (params: unknown) => void>();
   ws.addEventListener("message", (e) => {
     const msg = JSON.parse(e.data);
     if (msg.id !== undefined) waiting.get(msg.id)?.(msg.result ?? msg.error);
+    else if (msg.method) listeners.get(msg.method)?.(msg.params);
   });
   return {
     send(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
       const n = ++id;
       ws.send(JSON.stringify({ id: n, method, params }));
       return new Promise((r) => waiting.set(n, r));
+    },
+    /** Calls `fn` with the params of every `method` event. */
+    on(method: string, fn: (params: unknown) => void): void {
+      listeners.set(method, fn);
     },
     close: () => ws.close(),
   };
