@@ -84,18 +84,32 @@ Deno.test("CertificateCache parses repeated bytes once and shares the object", a
   );
 });
 
-Deno.test("CertificateCache evicts the least recently used entry past its bound", async () => {
-  const cache = new CertificateCache(2);
-  const [a, b, c] = await Promise.all([makeCert(), makeCert(), makeCert()]);
-  cache.parse(a.der);
-  cache.parse(b.der);
-  cache.parse(a.der); // a is now the most recent
-  cache.parse(c.der); // evicts b
-  assert.equal(cache.size, 2);
-  cache.parse(a.der);
-  assert.equal(cache.misses, 3);
-  cache.parse(b.der);
-  assert.equal(cache.misses, 4);
+Deno.test("CertificateCache forgets certificates no bundle holds any more", async () => {
+  // A process of its own, where gc() can be called.
+  const script = `
+    import { CertificateCache } from "${new URL("../src/parse/cert_cache.ts", import.meta.url)}";
+    import { makeCert } from "${new URL("./testing/certs.ts", import.meta.url)}";
+    const certs = await Promise.all([1, 2, 3].map(() => makeCert()));
+    const cache = new CertificateCache();
+    const kept = cache.parse(certs[0].der);
+    for (const c of certs.slice(1)) cache.parse(c.der); // parsed, then dropped
+    for (let i = 0; i < 5 && cache.size > 1; i++) {
+      globalThis.gc();
+      await new Promise((r) => setTimeout(r, 20)); // finalizers run as tasks
+    }
+    const again = cache.parse(certs[0].der);
+    console.log(JSON.stringify({ size: cache.size, same: again === kept, hits: cache.hits }));
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--v8-flags=--expose-gc", "--ext=ts", script],
+    stderr: "inherit",
+  }).output();
+  assert.equal(out.code, 0);
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), {
+    size: 1,
+    same: true,
+    hits: 1,
+  });
 });
 
 Deno.test("splitPem() skips RFC 1421 headers inside a block", async () => {

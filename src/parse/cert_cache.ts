@@ -7,20 +7,20 @@ import { parseCertificate, sha256Hex } from "./x509.ts";
  * certificate is parsed once and every bundle shares the same object, which
  * saves both CPU on sync and memory at rest.
  *
- * Least-recently-used eviction bounds it: Map iteration order is insertion
- * order, so re-inserting on a hit keeps the oldest entries first.
+ * Entries are weak: a certificate no bundle holds any more is forgotten once
+ * collected. A bounded LRU kept up to its bound of certificates that rotation
+ * had replaced (measured: +6 MiB a minute under 100 rotations a second).
  */
 export class CertificateCache {
-  readonly #entries = new Map<string, Certificate>();
-  readonly #max: number;
+  readonly #entries = new Map<string, WeakRef<Certificate>>();
+  readonly #forget = new FinalizationRegistry<string>((key) => {
+    // The key may hold a newer object by now (same bytes parsed again after collection).
+    if (this.#entries.get(key)?.deref() === undefined) this.#entries.delete(key);
+  });
   hits = 0;
   misses = 0;
 
-  /** @param max entries kept at most. @default 100_000 */
-  constructor(max = 100_000) {
-    this.#max = max;
-  }
-
+  /** Certificates remembered (some may be collected and not yet forgotten). */
   get size(): number {
     return this.#entries.size;
   }
@@ -28,20 +28,15 @@ export class CertificateCache {
   /** Returns the parsed certificate for `der`; throws DerError on a malformed one. */
   parse(der: Uint8Array): Certificate {
     const key = sha256Hex(der);
-    const hit = this.#entries.get(key);
+    const hit = this.#entries.get(key)?.deref();
     if (hit) {
       this.hits++;
-      this.#entries.delete(key);
-      this.#entries.set(key, hit);
       return hit;
     }
     this.misses++;
     const cert = parseCertificate(der, key);
-    this.#entries.set(key, cert);
-    if (this.#entries.size > this.#max) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest !== undefined) this.#entries.delete(oldest);
-    }
+    this.#entries.set(key, new WeakRef(cert));
+    this.#forget.register(cert, key);
     return cert;
   }
 }
