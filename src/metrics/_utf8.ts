@@ -1,0 +1,26 @@
+/**
+ * Writing exposition text straight into byte buffers: the body of 10,000
+ * certificates is ~11 MB, and built as one JS string it costs a rope, a
+ * flattened copy and a UTF-8 copy, garbage the heap then keeps as resident
+ * memory.
+ */
+const encoder = new TextEncoder();
+
+/** Copies ASCII text (names, numbers) into `buf` at `at`; returns the end. Short strings: a loop beats a call. */
+export function writeAscii(buf: Uint8Array, at: number, s: string): number {
+  for (let i = 0; i < s.length; i++) buf[at++] = s.charCodeAt(i);
+  return at;
+}
+
+/** Encodes `s` as UTF-8 into `buf` at `at`, which must have room ({@link utf8Length}); returns the end. */
+export function writeUtf8(buf: Uint8Array, at: number, s: string): number {
+  return at + encoder.encodeInto(s, buf.subarray(at)).written;
+}
+
+// deno-lint-ignore no-control-regex -- the whole ASCII range, control characters included
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** Bytes of `s` in UTF-8 (as TextEncoder writes it: a lone surrogate is 3 bytes). */
+export function utf8Length(s: string): number {
+  return ASCII.test(s) ? s.length : encoder.encode(s).length;
+}
