@@ -14,20 +14,12 @@ import {
   parseConfig,
 } from "./src/config/load.ts";
 import { ConfigError } from "./src/errors.ts";
+import { exists } from "./src/fs.ts";
 import { Logger } from "./src/log.ts";
 import { loadWebConfig, type WebConfig } from "./src/server/web_config.ts";
 
 /** How long SIGTERM waits for sources and listeners to stop before exiting anyway. */
 const SHUTDOWN_GRACE_MS = 5_000;
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function resolveConfig(configPath: string | undefined, sourceFlags: boolean, logger: Logger) {
   if (configPath) return await loadConfigFile(configPath);

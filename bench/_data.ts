@@ -2,6 +2,7 @@
  * Benchmark inputs, generated once and cached under /tmp: signing costs ~3 ms
  * per certificate, so 10,000 of them are worth keeping between runs.
  */
+import { exists } from "../src/fs.ts";
 import { makeCert, type TestCert } from "../tests/testing/certs.ts";
 
 export const CACHE_DIR = "/tmp/x509-exporter-bench-cache";
@@ -13,15 +14,6 @@ export function splitPem(text: string): string[] {
   return text.split(END).filter((s) => s.includes("BEGIN")).map((s) =>
     s.trim() + "\n" + END + "\n"
   );
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { INCLUDE_FILES, PERMISSION_FLAGS, RUNTIME_FLAGS, V8_FLAGS } from "../scripts/flags.ts";
+import { exists } from "../src/fs.ts";
 import {
   assetName,
   checkDenortBin,
@@ -209,7 +210,7 @@ async function scratchProject(full = false): Promise<string> {
   const paths = full
     ? ["deno.json", "main.ts", "src", "scripts", ...INCLUDE_FILES]
     : ["deno.json", "scripts", "src/build_info.ts", "src/_build_revision.ts"];
-  if (await exists("deno.lock")) paths.push("deno.lock");
+  if (await exists(new URL("deno.lock", ROOT))) paths.push("deno.lock");
   for (const path of [...paths, "tests/testdata/compile/print_build_info.ts"]) await copy(path);
   if (!full) {
     for (const include of INCLUDE_FILES) {
@@ -218,10 +219,6 @@ async function scratchProject(full = false): Promise<string> {
     }
   }
   return dir;
-}
-
-function exists(path: string): Promise<boolean> {
-  return Deno.stat(new URL(path, ROOT)).then(() => true, () => false);
 }
 
 interface Run {

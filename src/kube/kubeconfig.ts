@@ -9,6 +9,7 @@
 import { dirname, isAbsolute, join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { decodeBase64Text } from "../base64.ts";
+import { isFileSync } from "../fs.ts";
 
 const SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount";
 /** Bound service-account tokens rotate (hourly by default): re-read this often. */
@@ -54,18 +55,10 @@ export function loadKubeconfig(opts: LoadOptions = {}): KubeTarget {
   if (list) return fromFiles(list.split(":").filter(Boolean), opts.context);
   const host = env("KUBERNETES_SERVICE_HOST");
   const sa = opts.serviceAccountDir ?? SERVICE_ACCOUNT;
-  if (host && exists(`${sa}/token`)) {
+  if (host && isFileSync(`${sa}/token`)) {
     return inCluster(host, env("KUBERNETES_SERVICE_PORT") ?? "443", sa);
   }
   return fromFiles([join(env("HOME") ?? "/", ".kube", "config")], opts.context);
-}
-
-function exists(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
 }
 
 function inCluster(host: string, port: string, sa: string): KubeTarget {

@@ -11,6 +11,7 @@
  * for filesystems that change without telling (NFS, remounts).
  */
 import { dirname } from "node:path";
+import { isDirSync } from "../fs.ts";
 import type { Logger } from "../log.ts";
 
 export interface DirWatchOptions {
@@ -98,11 +99,7 @@ export class DirWatch {
 function nearestExisting(dir: string): string {
   let d = dir;
   while (true) {
-    try {
-      if (Deno.statSync(d).isDirectory) return d;
-    } catch {
-      // missing or unreadable: look higher
-    }
+    if (isDirSync(d)) return d; // else missing or unreadable: look higher
     const up = dirname(d);
     if (up === d) return d;
     d = up;

@@ -3,11 +3,11 @@ import type { Bundle, SourceId } from "../bundle.ts";
 import { reasonForFsError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { CertificateCache } from "../parse/cert_cache.ts";
-import { decodeItems, errorItem, type Format } from "../parse/decode.ts";
+import { decodeItems, type Format } from "../parse/decode.ts";
 import type { Sink } from "../sink.ts";
 import type { KeystorePassphrases } from "../config/schema.ts";
 import { DirWatch } from "./dir_watch.ts";
-import { scanFiles, type ScanOptions } from "./file_scan.ts";
+import { problemBundle, scanFiles, type ScanOptions } from "./file_scan.ts";
 import { resolvePassphrases } from "./passphrases.ts";
 import { type PanicReporter, pollLoop, type Source } from "./source.ts";
 
@@ -91,11 +91,7 @@ export class FileSource implements Source {
         reason: problem.reason,
         error: problem.message,
       });
-      sink.put(this.id, {
-        ref: problem.path,
-        location: { filepath: problem.path },
-        items: [errorItem(problem.reason, problem.message)],
-      });
+      sink.put(this.id, problemBundle(problem));
     }
     for (const walk of scan.walkErrors) {
       logger.warn("Cannot walk directory", {
@@ -164,11 +160,7 @@ export class FileSource implements Source {
     } catch (err) {
       const reason = reasonForFsError(err);
       this.#o.logger.warn("Cannot read certificate file", { path, reason, error: err });
-      return {
-        ref: path,
-        location: { filepath: path },
-        items: [errorItem(reason, (err as Error).message)],
-      };
+      return problemBundle({ path, reason, message: (err as Error).message });
     }
     const items = decodeItems(data, {
       formats: this.#o.formats ?? ["pem"],

@@ -1,5 +1,8 @@
 import { dirname, isAbsolute, join, resolve } from "node:path";
+import type { Bundle } from "../bundle.ts";
 import { type Reason, reasonForFsError } from "../errors.ts";
+import { errorItem } from "../parse/decode.ts";
+import { isDirSync } from "../fs.ts";
 import { isGlob, pathRegExp, segmentRegExp, splitPattern } from "./glob.ts";
 
 export interface ScanOptions {
@@ -25,6 +28,11 @@ export interface ScanProblem {
   readonly path: string;
   readonly reason: Reason;
   readonly message: string;
+}
+
+/** The bundle that stands for a path the scan could not read: one error item. */
+export function problemBundle(p: ScanProblem): Bundle {
+  return { ref: p.path, location: { filepath: p.path }, items: [errorItem(p.reason, p.message)] };
 }
 
 export interface ScanResult {
@@ -111,7 +119,7 @@ async function walk(
     for (const e of entries) {
       if (
         e.isDirectory ||
-        (e.isSymlink && options.followSymlinkDirs && isDir(join(dir, e.name)))
+        (e.isSymlink && options.followSymlinkDirs && isDirSync(join(dir, e.name)))
       ) {
         const real = realPath(join(dir, e.name));
         // Symlinked directories can loop back on themselves: visit each real directory once.
@@ -127,17 +135,9 @@ async function walk(
     if (!re.test(e.name)) continue;
     const child = join(dir, e.name);
     if (rest.length === 0) out.push(child);
-    else if (e.isDirectory || (e.isSymlink && isDir(child))) {
+    else if (e.isDirectory || (e.isSymlink && isDirSync(child))) {
       await walk(child, rest, options, out, result, visited);
     }
-  }
-}
-
-function isDir(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
   }
 }
 

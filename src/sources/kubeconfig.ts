@@ -7,7 +7,7 @@ import type { Logger } from "../log.ts";
 import type { CertificateCache } from "../parse/cert_cache.ts";
 import { decodeItems, errorItem } from "../parse/decode.ts";
 import type { Sink } from "../sink.ts";
-import { scanFiles } from "./file_scan.ts";
+import { problemBundle, scanFiles } from "./file_scan.ts";
 import { type PanicReporter, pollLoop, type Source } from "./source.ts";
 
 export interface KubeconfigSourceOptions {
@@ -66,11 +66,7 @@ export class KubeconfigSource implements Source {
         reason: p.reason,
         error: p.message,
       });
-      sink.put(this.id, {
-        ref: p.path,
-        location: { filepath: p.path },
-        items: [errorItem(p.reason, p.message)],
-      });
+      sink.put(this.id, problemBundle(p));
     }
     for (const w of scan.walkErrors) sink.countError(this.id, w.reason);
     for (const file of scan.files) {
@@ -99,11 +95,7 @@ export class KubeconfigSource implements Source {
       }
       this.#versions.set(path, `${version}:${reason}`);
       this.#o.logger.warn("Cannot parse kubeconfig", { path, reason, error: err });
-      return [{
-        ref: path,
-        location: { filepath: path },
-        items: [errorItem(reason, (err as Error).message)],
-      }];
+      return [problemBundle({ path, reason, message: (err as Error).message })];
     }
     const base = dirname(path);
     const out: Bundle[] = [];
