@@ -5,7 +5,9 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { SourceError } from "../../src/errors.ts";
 
 /** A certificate made for the tests: its files and the SHA-256 of its DER. */
 export interface TestCert {
@@ -242,6 +244,35 @@ export function fuzzInputs(
     }
   }
   return inputs;
+}
+
+/** Asserts `fn` throws a SourceError with `reason`. */
+export function assertReason(fn: () => unknown, reason: string): void {
+  assert.throws(fn, (err) => err instanceof SourceError && err.reason === reason);
+}
+
+/**
+ * Feeds `extract` the {@link fuzzInputs} of `valid`: each input must give
+ * certificates or fail with a SourceError whose reason is in `reasons`, and none
+ * may take 500 ms.
+ */
+export function assertSurvivesFuzz(
+  extract: (input: Uint8Array) => Uint8Array[],
+  fuzz: { valid: readonly Uint8Array[]; prefix: Uint8Array; count: number; seed: number },
+  reasons: ReadonlySet<string>,
+): void {
+  let slowest = 0;
+  for (const [i, input] of fuzzInputs(fuzz.valid, fuzz.prefix, fuzz.count, fuzz.seed).entries()) {
+    const started = performance.now();
+    try {
+      const certs = extract(input);
+      assert.ok(certs.length > 0 && certs.every((c) => c instanceof Uint8Array), `case ${i}`);
+    } catch (err) {
+      assert.ok(err instanceof SourceError && reasons.has(err.reason), `case ${i}: ${err}`);
+    }
+    slowest = Math.max(slowest, performance.now() - started);
+  }
+  assert.ok(slowest < 500, `slowest case took ${slowest.toFixed(0)} ms`);
 }
 
 /** `make`, run on the first call only; later calls share its promise. */
