@@ -5,7 +5,14 @@
 import { startExporter } from "./src/app.ts";
 import { BUILD_INFO, formatBuildInfo } from "./src/build_info.ts";
 import { ConfigErrors } from "./src/config/decode.ts";
-import { applyFlags, FlagError, hasSourceFlags, parseFlags, USAGE } from "./src/config/flags.ts";
+import {
+  type FlagDocument,
+  flagDocument,
+  FlagError,
+  hasSourceFlags,
+  parseFlags,
+  USAGE,
+} from "./src/config/flags.ts";
 import {
   findConfigFile,
   loadConfigFile,
@@ -21,12 +28,18 @@ import { loadWebConfig, type WebConfig } from "./src/server/web_config.ts";
 /** How long SIGTERM waits for sources and listeners to stop before exiting anyway. */
 const SHUTDOWN_GRACE_MS = 5_000;
 
-async function resolveConfig(configPath: string | undefined, sourceFlags: boolean, logger: Logger) {
-  if (configPath) return await loadConfigFile(configPath);
+async function resolveConfig(
+  configPath: string | undefined,
+  flags: { doc: FlagDocument; definesSources: boolean },
+  logger: Logger,
+) {
+  if (configPath) return await loadConfigFile(configPath, flags.doc);
   const found = await findConfigFile((name) => Deno.env.get(name));
-  if (found) return await loadConfigFile(found);
-  if (sourceFlags) return parseConfig("{}", "command-line flags", Deno.cwd());
-  const embedded = await loadEmbeddedDefault(exists);
+  if (found) return await loadConfigFile(found, flags.doc);
+  if (flags.definesSources) {
+    return parseConfig("", "command-line flags", { baseDir: Deno.cwd(), flags: flags.doc });
+  }
+  const embedded = await loadEmbeddedDefault(exists, flags.doc);
   if (embedded.chosen.length === 0) {
     logger.warn(
       "No configuration given and none of the standard certificate locations exists on this host",
@@ -59,8 +72,10 @@ async function main(args: string[]): Promise<number> {
   }
   let loaded: LoadedConfig;
   try {
-    loaded = await resolveConfig(flags.configPath, hasSourceFlags(flags), logger);
-    applyFlags(loaded.config, flags);
+    loaded = await resolveConfig(flags.configPath, {
+      doc: flagDocument(flags, Deno.cwd()),
+      definesSources: hasSourceFlags(flags),
+    }, logger);
   } catch (err) {
     if (!(err instanceof ConfigErrors)) throw err;
     console.error(`Invalid configuration:\n${err.message}`);

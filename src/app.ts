@@ -1,16 +1,14 @@
-import type { Config } from "./config/schema.ts";
 import type { LoadedConfig } from "./config/load.ts";
 import type { Logger } from "./log.ts";
 import { CertMetrics } from "./metrics/cert_metrics.ts";
 import { Exposition } from "./metrics/exposition.ts";
-import { LabelSchema, sanitizeLabelName } from "./metrics/labels.ts";
+import { LabelSchema } from "./metrics/labels.ts";
 import { type BuildLabels, SelfMetrics } from "./metrics/self_metrics.ts";
 import { CertificateCache } from "./parse/cert_cache.ts";
 import { serve, type Server } from "./server/listen.ts";
 import { createHandler, createProbeHandler } from "./server/routes.ts";
 import { loadWebConfig, type WebConfig } from "./server/web_config.ts";
-import { FileSource } from "./sources/file.ts";
-import { KubeconfigSource } from "./sources/kubeconfig.ts";
+import { createSource, extraLabelNames, keystoreSources } from "./sources/kinds.ts";
 import type { Source } from "./sources/source.ts";
 import { Store } from "./store.ts";
 
@@ -30,40 +28,6 @@ export function parseListen(address: string): { hostname: string; port: number }
   return { hostname: host === "" ? "0.0.0.0" : host, port: Number(m[3]) };
 }
 
-/** The `secret_label_*` / `configmap_label_*` / `cabundle_label_*` columns sources may fill. */
-export function extraLabelNames(config: Config): string[] {
-  const names = new Set<string>();
-  for (const s of config.sources) {
-    if (s.kind === "cabundle") {
-      for (const l of s.cabundles.exposeLabels) names.add(`cabundle_label_${sanitizeLabelName(l)}`);
-    }
-    if (s.kind !== "kubernetes") continue;
-    for (const l of s.secrets?.exposeLabels ?? []) {
-      names.add(`secret_label_${sanitizeLabelName(l)}`);
-    }
-    for (const l of s.configMaps?.exposeLabels ?? []) {
-      names.add(`configmap_label_${sanitizeLabelName(l)}`);
-    }
-  }
-  return [...names];
-}
-
-/** Names of the sources that read each keystore format (their passphrase-failure series exist). */
-export function keystoreSources(config: Config): { pkcs12: Set<string>; jks: Set<string> } {
-  const out = { pkcs12: new Set<string>(), jks: new Set<string>() };
-  for (const s of config.sources) {
-    const formats: string[] = s.kind === "file" ? s.formats : s.kind === "kubernetes"
-      ? [
-        ...(s.secrets?.types.map((t) => t.format) ?? []),
-        ...(s.configMaps ? [s.configMaps.format] : []),
-      ]
-      : [];
-    if (formats.includes("pkcs12")) out.pkcs12.add(s.name);
-    if (formats.includes("jks")) out.jks.add(s.name);
-  }
-  return out;
-}
-
 /** Builds every piece from the configuration, starts the sources and the listeners. */
 export async function startExporter(
   loaded: LoadedConfig,
@@ -79,23 +43,18 @@ export async function startExporter(
   const { logger, signal } = options;
   const store = new Store();
   const cache = new CertificateCache();
-  const self = new SelfMetrics(options.build, {
-    exposeDiagnostics: config.metrics.exposeDiagnostics,
-  });
+  const m = config.metrics;
+  const self = new SelfMetrics(options.build, { exposeDiagnostics: m.exposeDiagnostics });
   const onPanic = (component: string, err: unknown) => {
-    self.panics.inc({ component });
+    store.countPanic(component);
     logger.error("Recovered from an unexpected error", { component, error: err });
   };
-  const onParse = self.parseDuration
-    ? (format: string, seconds: number) => self.parseDuration!.observe({ format }, seconds)
-    : undefined;
-  const m = config.metrics;
   const certs = new CertMetrics(
     new LabelSchema({
       subjectFields: m.exposeSubjectFields,
       issuerFields: m.exposeIssuerFields,
       trimPathComponents: m.trimPathComponents,
-      extraLabelNames: extraLabelNames(config),
+      extraLabelNames: extraLabelNames(config.sources),
     }),
     {
       exposeRelative: m.exposeRelative,
@@ -106,68 +65,16 @@ export async function startExporter(
       discriminatorLength: m.collisionDiscriminatorLength,
     },
   );
-  const exposition = new Exposition(store, certs, self, { keystores: keystoreSources(config) });
+  const exposition = new Exposition(store, certs, self, {
+    keystores: keystoreSources(config.sources),
+    exposeDiagnostics: m.exposeDiagnostics,
+  });
   const sources: Source[] = [];
-  const kubeMetrics = config.sources.some((s) => s.kind === "kubernetes" || s.kind === "cabundle")
-    ? new (await import("./metrics/kube_metrics.ts")).KubeMetrics(self.registry, {
-      exposeDiagnostics: m.exposeDiagnostics,
-    })
-    : undefined;
-  for (const s of config.sources) {
-    const slog = logger.with({ source_kind: s.kind, source_name: s.name });
-    const common = {
-      name: s.name,
-      cache,
-      sink: store,
-      logger: slog,
-      onPanic,
-      skipUnchanged: config.cache.filePoll.skipUnchanged,
-    };
-    if (s.kind === "file") {
-      sources.push(
-        new FileSource({
-          ...common,
-          paths: s.paths,
-          excludePaths: s.excludePaths,
-          followSymlinks: s.followSymlinks,
-          followSymlinkDirs: s.followSymlinkDirs,
-          pathMappings: s.pathMappings,
-          formats: s.formats,
-          keystores: {
-            ...(s.pkcs12 ? { pkcs12: s.pkcs12 } : {}),
-            ...(s.jks ? { jks: s.jks } : {}),
-          },
-          refreshInterval: s.refreshInterval ?? config.cache.filePoll.interval,
-          watchChanges: config.cache.filePoll.watchChanges,
-          ...(onParse ? { onParse } : {}),
-        }),
-      );
-    } else if (s.kind === "kubeconfig") {
-      sources.push(
-        new KubeconfigSource({
-          ...common,
-          paths: s.paths,
-          refreshInterval: s.refreshInterval ?? config.cache.filePoll.interval,
-        }),
-      );
-    } else {
-      // Loaded on demand: the Kubernetes client costs ~15 MB that file-only hosts never need.
-      const deps = {
-        cache,
-        sink: store,
-        logger: slog,
-        metrics: kubeMetrics!,
-        onPanic,
-        ...(onParse ? { onParse } : {}),
-      };
-      if (s.kind === "cabundle") {
-        const { CabundleSource } = await import("./sources/cabundle.ts");
-        sources.push(new CabundleSource({ config: s, ...deps }));
-      } else {
-        const { KubernetesSource } = await import("./sources/kubernetes.ts");
-        sources.push(new KubernetesSource({ config: s, ...deps }));
-      }
-    }
+  for (const spec of config.sources) {
+    const slog = logger.with({ source_kind: spec.kind, source_name: spec.name });
+    sources.push(
+      await createSource(spec, { cache, limits: config.limits, sink: store, logger: slog }),
+    );
   }
 
   const startedAt = Date.now();

@@ -14,13 +14,26 @@ export const REASONS = [
   "broken_symlink",
   "out_of_scope_symlink",
   "walk_error",
+  // An input over limits.maxInputBytes, not decoded at all.
+  "too_large",
+  // One item standing for the certificates or errors dropped past a bundle's caps.
+  "too_many_items",
 ] as const;
 
 /** Reasons the Kubernetes-backed sources add on top of {@link REASONS}. */
 export const KUBE_REASONS = ["rate_limited", "http_401", "http_403", "http_5xx"] as const;
 
 /** Reasons added by keystore and CRL parsing. */
-export const KEYSTORE_REASONS = ["bad_passphrase", "bad_pkcs12", "bad_jks", "bad_crl"] as const;
+export const KEYSTORE_REASONS = [
+  "bad_passphrase",
+  "bad_pkcs12",
+  "bad_jks",
+  "bad_crl",
+  // A PKCS#12 whose KDF iteration count is over limits.maxPkcs12Iterations: the file may
+  // be valid, so not bad_pkcs12 (which sends the operator after a corrupt file); the fix
+  // is a re-export with fewer iterations or a higher limit.
+  "too_many_iterations",
+] as const;
 
 export type Reason =
   | typeof REASONS[number]

@@ -1,10 +1,12 @@
 import type { Bundle, SourceId } from "./bundle.ts";
 import type { Reason } from "./errors.ts";
+import type { Format } from "./format.ts";
 
 /**
- * What a source writes to. Sources only ever push: they never read metrics
- * or other sources' bundles, which keeps data flowing one way
- * (source -> store -> metrics).
+ * What a source writes to, and the only way it reports anything: bundles,
+ * health, error counts and the Kubernetes machinery's counters alike. Sources
+ * only ever push: they never read metrics or other sources' bundles, which
+ * keeps data flowing one way (source -> store -> metrics).
  */
 export interface Sink {
   /** Declares a source so its health series exist (at 0) before its first sync. */
@@ -21,4 +23,18 @@ export interface Sink {
   markSynced(source: SourceId): void;
   /** Adds to `x509_source_errors_total{reason}` for errors that are not tied to a bundle item. */
   countError(source: SourceId, reason: Reason, n?: number): void;
+  /** An unexpected exception was caught and survived (`x509_panic_total{component}`). */
+  countPanic(component: string): void;
+  /** Time spent decoding one bundle (`x509_parse_duration_seconds{format}`). */
+  observeParse(format: Format, seconds: number): void;
+  /** Declares the collections a source watches, their counters pre-set to 0 for `reasons`. */
+  declareStreams(source: SourceId, resources: readonly string[], reasons: readonly string[]): void;
+  /** A watch could not resume and the collection is listed again (`x509_kube_watch_resyncs_total`). */
+  countResync(source: SourceId, resource: string): void;
+  /** A step of a LIST+WATCH failed (`x509_kube_transport_errors_total{reason}`). */
+  countTransportError(source: SourceId, resource: string, reason: string): void;
+  /** A Kubernetes API request completed (`x509_kube_request_duration_seconds`). */
+  observeRequest(verb: string, resource: string, seconds: number): void;
+  /** Which scope a Kubernetes source watches (`x509_kube_informer_scope`). */
+  setScope(source: SourceId, scope: "cluster" | "namespace"): void;
 }

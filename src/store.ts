@@ -1,6 +1,21 @@
 import type { Bundle, SourceId } from "./bundle.ts";
 import { KEYSTORE_REASONS, KUBE_REASONS, type Reason, REASONS } from "./errors.ts";
+import type { Format } from "./format.ts";
+import { Histograms } from "./histogram.ts";
 import type { Sink } from "./sink.ts";
+
+/** The counters of one watched collection (`x509_kube_*{resource}`). */
+export interface StreamState {
+  resyncs: number;
+  readonly transportErrors: Map<string, number>;
+}
+
+/** Buckets of `x509_parse_duration_seconds`: one bundle takes microseconds to a second. */
+const PARSE_BUCKETS = [0.00001, 0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1];
+/** Buckets of `x509_kube_request_duration_seconds`: LIST pages up to a slow API server. */
+const REQUEST_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30];
+/** Components whose `x509_panic_total` series exist from the start. */
+const PANIC_COMPONENTS = ["source", "server", "scrape"];
 
 /** Everything known about one source: its bundles and its health. */
 export interface SourceState {
@@ -14,6 +29,10 @@ export interface SourceState {
   lastChange: number;
   /** Wrong-passphrase failures by keystore format (`x509_<format>_passphrase_failures_total`). */
   readonly passphraseFailures: Map<"pkcs12" | "jks", number>;
+  /** Watched Kubernetes collections by resource plural, for Kubernetes-backed sources. */
+  readonly streams: Map<string, StreamState>;
+  /** The scope a Kubernetes source watches, once known. */
+  scope: "cluster" | "namespace" | undefined;
 }
 
 export interface StoreOptions {
@@ -35,6 +54,10 @@ export class Store implements Sink {
   readonly #sources = new Map<string, SourceState>();
   readonly #reasons: readonly Reason[];
   readonly #now: () => number;
+  /** `x509_panic_total` by component. */
+  readonly panics = new Map<string, number>(PANIC_COMPONENTS.map((c) => [c, 0]));
+  readonly parseDurations = new Histograms(PARSE_BUCKETS);
+  readonly requestDurations = new Histograms(REQUEST_BUCKETS);
 
   constructor(options: StoreOptions = {}) {
     this.#reasons = options.reasons ?? [...REASONS, ...KUBE_REASONS, ...KEYSTORE_REASONS];
@@ -88,6 +111,38 @@ export class Store implements Sink {
     this.#count(this.#state(source), reason, n);
   }
 
+  countPanic(component: string): void {
+    this.panics.set(component, (this.panics.get(component) ?? 0) + 1);
+  }
+
+  observeParse(format: Format, seconds: number): void {
+    this.parseDurations.observe([["format", format]], seconds);
+  }
+
+  declareStreams(source: SourceId, resources: readonly string[], reasons: readonly string[]): void {
+    for (const resource of resources) {
+      const stream = this.#stream(source, resource);
+      for (const r of reasons) stream.transportErrors.set(r, stream.transportErrors.get(r) ?? 0);
+    }
+  }
+
+  countResync(source: SourceId, resource: string): void {
+    this.#stream(source, resource).resyncs++;
+  }
+
+  countTransportError(source: SourceId, resource: string, reason: string): void {
+    const errors = this.#stream(source, resource).transportErrors;
+    errors.set(reason, (errors.get(reason) ?? 0) + 1);
+  }
+
+  observeRequest(verb: string, resource: string, seconds: number): void {
+    this.requestDurations.observe([["verb", verb], ["resource", resource]], seconds);
+  }
+
+  setScope(source: SourceId, scope: "cluster" | "namespace"): void {
+    this.#state(source).scope = scope;
+  }
+
   /** The bundle `ref` of `source`, if held. */
   get(source: SourceId, ref: string): Bundle | undefined {
     return this.#sources.get(keyOf(source))?.bundles.get(ref);
@@ -102,6 +157,16 @@ export class Store implements Sink {
   ready(): boolean {
     for (const s of this.#sources.values()) if (!s.synced) return false;
     return true;
+  }
+
+  #stream(source: SourceId, resource: string): StreamState {
+    const streams = this.#state(source).streams;
+    let stream = streams.get(resource);
+    if (!stream) {
+      stream = { resyncs: 0, transportErrors: new Map() };
+      streams.set(resource, stream);
+    }
+    return stream;
   }
 
   #count(state: SourceState, reason: Reason, n: number): void {
@@ -120,6 +185,8 @@ export class Store implements Sink {
         errors: new Map(this.#reasons.map((r) => [r, 0])),
         lastChange: 0,
         passphraseFailures: new Map(),
+        streams: new Map(),
+        scope: undefined,
       };
       this.#sources.set(key, state);
     }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { extraLabelNames } from "../src/app.ts";
 import { parseConfig } from "../src/config/load.ts";
-import type { CabundleSourceConfig } from "../src/config/schema.ts";
+import type { CabundleSourceSpec } from "../src/sources/kinds/cabundle.ts";
+import { extraLabelNames } from "../src/sources/kinds.ts";
 import { epoch, makeCert, type TestCert } from "./testing/certs.ts";
 import { eventually, sample, startExporter } from "./testing/exporter_process.ts";
 import { KubeApiServer, type KubeObj } from "./testing/kube_api_server.ts";
@@ -229,7 +229,7 @@ Deno.test("parseConfig() fills cabundle defaults, and exposeLabels become label 
     "sources:\n  - kind: cabundle\n    name: c\n    cabundles: { exposeLabels: [team] }\n",
     "c.yaml",
   );
-  const s = config.sources[0] as CabundleSourceConfig;
+  const s = config.sources[0] as CabundleSourceSpec;
   assert.deepEqual(s.cabundles.resources, {
     mutating: true,
     validating: true,
@@ -238,7 +238,7 @@ Deno.test("parseConfig() fills cabundle defaults, and exposeLabels become label 
   });
   assert.equal(s.refreshInterval, 30 * 60_000);
   assert.equal(s.listPageSize, 500);
-  assert.deepEqual(extraLabelNames(config), ["cabundle_label_team"]);
+  assert.deepEqual(extraLabelNames(config.sources), ["cabundle_label_team"]);
 });
 
 Deno.test("e2e: the exporter process wires a cabundle source into /metrics with its label columns", async () => {

@@ -1,12 +1,8 @@
 import assert from "node:assert/strict";
 import type { Bundle, Certificate } from "../src/bundle.ts";
 import { CertMetrics, type CertMetricsOptions } from "../src/metrics/cert_metrics.ts";
-import {
-  LabelSchema,
-  type LabelSchemaOptions,
-  sanitizeLabelName,
-  trimPath,
-} from "../src/metrics/labels.ts";
+import { sanitizeLabelName } from "../src/label_names.ts";
+import { LabelSchema, type LabelSchemaOptions, trimPath } from "../src/metrics/labels.ts";
 import { renderSourceMetrics } from "../src/metrics/source_metrics.ts";
 import { Store } from "../src/store.ts";
 import { promtoolCheckMetrics } from "./testing/promtool.ts";

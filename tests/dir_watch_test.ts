@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { Logger } from "../src/log.ts";
-import { CertificateCache } from "../src/parse/cert_cache.ts";
+import { sourceSpec } from "../src/config/load.ts";
 import { DirWatch } from "../src/sources/dir_watch.ts";
 import { FileSource } from "../src/sources/file.ts";
 import { Store } from "../src/store.ts";
 import { makeCert } from "./testing/certs.ts";
 import { summary } from "./testing/items.ts";
+import { sourceDeps } from "./testing/sources.ts";
 
 const quiet = new Logger({ write: () => {} });
 
@@ -71,12 +72,8 @@ Deno.test("FileSource with watchChanges skips quiet polls and sees edits, new fi
   await Deno.writeTextFile(`${root}/pki/a.pem`, v1!.pem);
   const store = new Store();
   const src = new FileSource({
-    name: "w",
-    paths: [`${root}/pki/*.pem`, `${root}/vol/*`],
-    cache: new CertificateCache(),
-    sink: store,
-    logger: quiet,
-    watchChanges: true,
+    ...sourceDeps(store),
+    spec: sourceSpec({ kind: "file", name: "w", paths: [`${root}/pki/*.pem`, `${root}/vol/*`] }),
   });
   const view = () => {
     const out: Record<string, string[]> = {};

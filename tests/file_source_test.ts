@@ -1,13 +1,11 @@
 import { summary } from "./testing/items.ts";
 import assert from "node:assert/strict";
-import { Logger } from "../src/log.ts";
-import { CertificateCache } from "../src/parse/cert_cache.ts";
-import { FileSource, type FileSourceOptions } from "../src/sources/file.ts";
+import { sourceSpec } from "../src/config/load.ts";
+import { FileSource } from "../src/sources/file.ts";
 import { mapPath, scanFiles } from "../src/sources/file_scan.ts";
 import { Store } from "../src/store.ts";
 import { makeCert, serialDecimal } from "./testing/certs.ts";
-
-const quiet = new Logger({ write: () => {} });
+import { sourceDeps } from "./testing/sources.ts";
 
 async function tempTree(files: Record<string, string>): Promise<string> {
   const root = await Deno.makeTempDir({ prefix: "x509-file-" });
@@ -18,15 +16,11 @@ async function tempTree(files: Record<string, string>): Promise<string> {
   return root;
 }
 
-function source(options: Partial<FileSourceOptions> & { paths: string[] }) {
+function source(options: Record<string, unknown> & { paths: string[] }) {
   const store = new Store();
-  const src = new FileSource({
-    name: "t",
-    cache: new CertificateCache(),
-    sink: store,
-    logger: quiet,
-    ...options,
-  });
+  // Synced by hand here: no change notifications to wait for.
+  const spec = { ...sourceSpec({ kind: "file", name: "t", ...options }), watchChanges: false };
+  const src = new FileSource({ ...sourceDeps(store), spec });
   const view = () => {
     const out: Record<string, string[]> = {};
     for (const b of store.sources().next().value!.bundles.values()) {

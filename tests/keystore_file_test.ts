@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { Logger } from "../src/log.ts";
+import { sourceSpec } from "../src/config/load.ts";
 import { renderSourceMetrics } from "../src/metrics/source_metrics.ts";
-import { CertificateCache } from "../src/parse/cert_cache.ts";
-import { FileSource, type FileSourceOptions } from "../src/sources/file.ts";
+import { FileSource } from "../src/sources/file.ts";
 import { trimPassphrase } from "../src/sources/passphrases.ts";
 import { Store } from "../src/store.ts";
 import { summary } from "./testing/items.ts";
+import { sourceDeps } from "./testing/sources.ts";
 import {
   keyAndChain,
   keytoolTruststore,
@@ -20,15 +20,10 @@ async function serialOf(pem: string): Promise<string> {
   return BigInt("0x" + new TextDecoder().decode(out.stdout).trim().split("=")[1]).toString();
 }
 
-function source(options: Partial<FileSourceOptions> & { paths: string[] }) {
+function source(options: Record<string, unknown> & { paths: string[] }) {
   const store = new Store();
-  const src = new FileSource({
-    name: "ks",
-    cache: new CertificateCache(),
-    sink: store,
-    logger: new Logger({ write: () => {} }),
-    ...options,
-  });
+  const spec = { ...sourceSpec({ kind: "file", name: "ks", ...options }), watchChanges: false };
+  const src = new FileSource({ ...sourceDeps(store), spec });
   const view = () => {
     const out: Record<string, string[]> = {};
     for (const b of store.sources().next().value!.bundles.values()) {
@@ -50,7 +45,7 @@ Deno.test("FileSource opens PKCS#12 with a passphrase file, counts a wrong one, 
   const { src, store, view } = source({
     paths: [`${dir}/*.p12`],
     formats: ["pem", "pkcs12"],
-    keystores: { pkcs12: { passphraseFile: `${dir}/pass` } },
+    pkcs12: { passphraseFile: `${dir}/pass` },
   });
   await src.sync();
   assert.deepEqual(view(), { "app.p12": ["bad_passphrase"] });
@@ -76,7 +71,7 @@ Deno.test("FileSource reads a -legacy PKCS#12 and an empty-password one with try
   const { src, view } = source({
     paths: [`${dir}/*.p12`],
     formats: ["pkcs12"],
-    keystores: { pkcs12: { passphrase: "pw", tryEmptyPassphrase: true } },
+    pkcs12: { passphrase: "pw", tryEmptyPassphrase: true },
   });
   await src.sync();
   const v = view();
@@ -93,7 +88,7 @@ Deno.test("FileSource reads JKS truststores and reports garbage keystores with t
   const { src, view } = source({
     paths: [`${dir}/trust.jks`, `${dir}/garbage.jks`, `${dir}/garbage.p12`],
     formats: ["pkcs12", "jks"],
-    keystores: { jks: { passphrase: "changeit" } },
+    jks: { passphrase: "changeit" },
   });
   await src.sync();
   const v = view();

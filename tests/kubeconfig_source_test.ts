@@ -1,10 +1,10 @@
 import { summary } from "./testing/items.ts";
 import assert from "node:assert/strict";
-import { Logger } from "../src/log.ts";
-import { CertificateCache } from "../src/parse/cert_cache.ts";
+import { sourceSpec } from "../src/config/load.ts";
 import { KubeconfigSource, parseEntries } from "../src/sources/kubeconfig.ts";
 import { Store } from "../src/store.ts";
 import { makeCert } from "./testing/certs.ts";
+import { sourceDeps } from "./testing/sources.ts";
 
 const b64 = (s: string) => btoa(s);
 
@@ -13,11 +13,8 @@ async function setup(kubeconfig: (dir: string) => Promise<string>) {
   await Deno.writeTextFile(`${dir}/admin.conf`, await kubeconfig(dir));
   const store = new Store();
   const src = new KubeconfigSource({
-    name: "kc",
-    paths: [`${dir}/*.conf`],
-    cache: new CertificateCache(),
-    sink: store,
-    logger: new Logger({ write: () => {} }),
+    ...sourceDeps(store),
+    spec: sourceSpec({ kind: "kubeconfig", name: "kc", paths: [`${dir}/*.conf`] }),
   });
   const view = () => {
     const out: Record<string, { loc: string; items: string[] }> = {};

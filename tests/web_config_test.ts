@@ -47,8 +47,8 @@ const BAD: [string, number, number, string, string][] = [
     `RequireAnyClientCert, VerifyClientCertIfGiven, RequireAndVerifyClientCert ` +
     `(did you mean "RequireAndVerifyClientCert"?)`,
   ],
-  ["http2_type", 2, 10, "http_server_config.http2", `Expected a boolean, got string "maybe"`],
-  ["headers_type", 2, 12, "http_server_config.headers", "Expected a map, got a list"],
+  ["http2_type", 2, 10, "http_server_config.http2", `Expected true or false, found string "maybe"`],
+  ["headers_type", 2, 12, "http_server_config.headers", "Expected a mapping, found a list"],
   [
     "header_name",
     4,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import { DerError } from "../src/parse/der.ts";
 import { parseCertificate, sha256Hex } from "../src/parse/x509.ts";
-import { epoch, type KeyType, makeCert, serialDecimal } from "./testing/certs.ts";
+import { epoch, type KeyType, makeCert, serialDecimal, withValidity } from "./testing/certs.ts";
 
 for (const key of ["rsa2048", "rsa4096", "p256", "p384", "ed25519"] as KeyType[]) {
   Deno.test(`parseCertificate() reads a ${key} certificate exactly as node:crypto does`, async () => {
@@ -90,4 +90,86 @@ Deno.test("sha256Hex() is the certificate fingerprint", async () => {
     sha256Hex(made.der),
     new X509Certificate(made.der).fingerprint256.replace(/:/g, "").toLowerCase(),
   );
+});
+
+/** Seconds since the epoch of a UTC date, any year (Date.UTC reads years 0–99 as 19xx). */
+function utcSeconds(year: number, month: number, day: number, h = 0, m = 0, s = 0): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(h, m, s);
+  return date.getTime() / 1000;
+}
+
+Deno.test("parseCertificate() takes GeneralizedTime years literally, 0001 and 0099 included", async () => {
+  const { der } = await makeCert();
+  const cases: [string, number][] = [
+    ["00010101000000Z", utcSeconds(1, 1, 1)],
+    ["00990615123456Z", utcSeconds(99, 6, 15, 12, 34, 56)],
+    ["99991231235959Z", utcSeconds(9999, 12, 31, 23, 59, 59)],
+    ["20240229000000Z", utcSeconds(2024, 2, 29)],
+    ["20000229000000Z", utcSeconds(2000, 2, 29)],
+    ["20230101000000+0100", utcSeconds(2022, 12, 31, 23)],
+    ["20230101000000-0130", utcSeconds(2023, 1, 1, 1, 30)],
+  ];
+  for (const [generalized, expected] of cases) {
+    const cert = parseCertificate(withValidity(der, { notAfter: { generalized } }));
+    assert.equal(cert.notAfter, expected, generalized);
+  }
+  assert.equal(utcSeconds(1, 1, 1), -62135596800, "the helper itself is right about year 1");
+});
+
+Deno.test("parseCertificate() reads UTCTime with RFC 5280's window: 50-99 are 19xx, 00-49 are 20xx", async () => {
+  const { der } = await makeCert();
+  const cases: [string, number][] = [
+    ["500101000000Z", utcSeconds(1950, 1, 1)],
+    ["991231235959Z", utcSeconds(1999, 12, 31, 23, 59, 59)],
+    ["000101000000Z", utcSeconds(2000, 1, 1)],
+    ["491231235959Z", utcSeconds(2049, 12, 31, 23, 59, 59)],
+    ["2301010000Z", utcSeconds(2023, 1, 1)], // minutes only: Go accepts it
+    ["230101000000-0500", utcSeconds(2023, 1, 1, 5)],
+  ];
+  for (const [utc, expected] of cases) {
+    assert.equal(
+      parseCertificate(withValidity(der, { notBefore: { utc } })).notBefore,
+      expected,
+      utc,
+    );
+  }
+});
+
+Deno.test("parseCertificate() rejects impossible and non-canonical times as Go's crypto/x509 does", async () => {
+  const { der } = await makeCert();
+  // Each was checked against Go's x509.ParseCertificate: all are errors there.
+  const generalized = [
+    "20230230000000Z", // Feb 30
+    "20230431000000Z", // Apr 31
+    "20230229000000Z", // Feb 29 of a common year
+    "21000229000000Z", // 2100 is not a leap year
+    "20231301000000Z", // month 13
+    "20230001000000Z", // month 0
+    "20230100000000Z", // day 0
+    "20230101240000Z", // hour 24
+    "20230101006000Z", // minute 60
+    "20230101000060Z", // second 60
+    "20230101000000.5Z", // fractional seconds
+    "202301010000Z", // no seconds
+    "20230101000000", // no zone
+    "20230101000000+0000", // a zero offset must be Z
+    "20230101000000+0060", // offset minute 60
+  ];
+  const utc = [
+    "230230000000Z",
+    "230101000060Z",
+    "230101000000+0000",
+    "230101000000z",
+    "2301010000-1Z",
+  ];
+  const times = [
+    ...generalized.map((g) => ({ generalized: g })),
+    ...utc.map((u) => ({ utc: u })),
+  ];
+  for (const time of times) {
+    assert.throws(() => parseCertificate(withValidity(der, { notAfter: time })), DerError);
+    assert.throws(() => parseCertificate(withValidity(der, { notBefore: time })), DerError);
+  }
 });

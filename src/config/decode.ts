@@ -1,10 +1,24 @@
-import { isAbsolute, join } from "node:path";
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+/**
+ * The one strict YAML decoder of the exporter: the config file, the web config
+ * and the documents made from command-line flags are all read through it. It
+ * walks the YAML syntax tree (not plain values) so every problem names the
+ * file, line, column and key path at fault, and it collects every problem of a
+ * document so a user fixes them in one go.
+ */
+import {
+  type Document,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  Scalar,
+  type YAMLMap,
+} from "yaml";
 import { ConfigError } from "../errors.ts";
-import { parseDuration } from "./duration.ts";
-import type { ObjectSpec, Spec } from "./spec.ts";
 
-/** Every problem found in one file, so a user fixes them in one go. */
+/** Every problem found in one document. */
 export class ConfigErrors extends Error {
   readonly errors: readonly ConfigError[];
   constructor(errors: readonly ConfigError[]) {
@@ -14,251 +28,209 @@ export class ConfigErrors extends Error {
   }
 }
 
-interface Context {
-  readonly file: string;
-  readonly baseDir: string;
-  readonly lines: LineCounter;
-  readonly errors: ConfigError[];
-  readonly warnings: string[];
+export interface ParseOptions {
+  /**
+   * `1.1` for files Go reads with go-yaml (`yes` is a boolean, `<<` merges).
+   * @default "1.2"
+   */
+  readonly version?: "1.1" | "1.2";
+  /** Prefix of syntax error messages. @default "" */
+  readonly syntaxPrefix?: string;
 }
 
-/** Decodes YAML text against `spec`; throws ConfigErrors listing every problem. */
-export function decodeYaml(
-  text: string,
-  spec: ObjectSpec,
-  where: { file: string; baseDir: string },
-): { value: Record<string, unknown>; warnings: string[] } {
+/** A parsed document and the means to locate its nodes. */
+export interface ParsedYaml {
+  readonly doc: Document;
+  readonly decoder: Decoder;
+}
+
+/** Parses `text`; throws {@link ConfigErrors} on a syntax error, each one located. */
+export function parseYaml(text: string, file: string, options: ParseOptions = {}): ParsedYaml {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const ctx: Context = { ...where, lines, errors: [], warnings: [] };
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    prettyErrors: false,
+    uniqueKeys: true,
+    version: options.version ?? "1.2",
+    merge: options.version === "1.1",
+  });
+  const decoder = new Decoder(file, lines, text);
   for (const e of doc.errors) {
     const pos = lines.linePos(e.pos[0]);
-    ctx.errors.push(
-      new ConfigError(e.message.split("\n")[0]!, {
-        file: where.file,
+    // prettyErrors would splice a source excerpt into the message; it is located instead.
+    decoder.errors.push(
+      new ConfigError(`${options.syntaxPrefix ?? ""}${e.message.split("\n")[0]!}`, {
+        file,
         path: "",
-        line: pos?.line,
-        column: pos?.col,
+        line: pos.line,
+        column: pos.col,
       }),
     );
   }
-  if (ctx.errors.length) throw new ConfigErrors(ctx.errors);
-  const root = doc.contents as Node | null;
-  const value = root === null
-    ? decodeObject(undefined, spec, ctx, "")
-    : decode(root, spec, ctx, "");
-  if (ctx.errors.length) throw new ConfigErrors(ctx.errors);
-  return { value: value as Record<string, unknown>, warnings: ctx.warnings };
+  decoder.throwIfFailed();
+  return { doc, decoder };
 }
 
-function fail(ctx: Context, node: Node | undefined, path: string, message: string): undefined {
-  const pos = node?.range ? ctx.lines.linePos(node.range[0]) : undefined;
-  ctx.errors.push(
-    new ConfigError(message, { file: ctx.file, path, line: pos?.line, column: pos?.col }),
-  );
-  return undefined;
+/** A key of a mapping and its value node (null for an empty `key:`). */
+export interface Entry {
+  readonly key: Node;
+  readonly value: Node | null;
 }
 
-function describeNode(node: Node): string {
+/** Walks the nodes of one document, recording located errors and warnings. */
+export class Decoder {
+  readonly errors: ConfigError[] = [];
+  readonly warnings: string[] = [];
+
+  constructor(readonly file: string, readonly lines: LineCounter, readonly text: string) {}
+
+  /** Where a node starts, when it comes from the text (nodes made from flags do not). */
+  position(node: Node | null | undefined): { line?: number; column?: number } {
+    const offset = node?.range?.[0];
+    if (offset === undefined || this.text === "") return {};
+    const pos = this.lines.linePos(offset);
+    return { line: pos.line, column: pos.col };
+  }
+
+  /** Records an error at `node`; returns undefined so decoders can `return d.fail(...)`. */
+  fail(message: string, node: Node | null | undefined, path: string, cause?: unknown): undefined {
+    const error = new ConfigError(message, { file: this.file, path, ...this.position(node) });
+    if (cause !== undefined) error.cause = cause;
+    this.errors.push(error);
+    return undefined;
+  }
+
+  /** Records a warning, located like an error. */
+  warn(message: string, node: Node | null | undefined, path: string): void {
+    const { line, column } = this.position(node);
+    const at = line === undefined ? this.file : `${this.file}:${line}:${column}`;
+    this.warnings.push(`${at}: ${path ? `${path}: ` : ""}${message}`);
+  }
+
+  /** Throws every error recorded so far, if any. */
+  throwIfFailed(): void {
+    if (this.errors.length) throw new ConfigErrors(this.errors);
+  }
+
+  /** Throws the first error recorded so far, if any: for loaders that stop at the first problem. */
+  throwFirst(): void {
+    if (this.errors[0]) throw this.errors[0];
+  }
+
+  /** Records an error and stops: for checks that later steps cannot do without. */
+  stop(message: string, node: Node | null | undefined, path: string, cause?: unknown): never {
+    this.fail(message, node, path, cause);
+    throw this.errors.at(-1)!;
+  }
+
+  /** True for an absent value: no node, or `key:` / `~` / `null`. */
+  isNull(node: Node | null | undefined): node is null | undefined | Scalar<null> {
+    return node == null || (isScalar(node) && node.value === null);
+  }
+
+  /** Map entries in source order; null counts as empty, like go-yaml. */
+  entries(node: Node | null | undefined, path: string): Map<string, Entry> {
+    const out = new Map<string, Entry>();
+    if (this.isNull(node)) return out;
+    if (!isMap(node)) {
+      this.fail(`Expected a mapping, found ${describe(node)}`, node, path);
+      return out;
+    }
+    for (const pair of (node as YAMLMap).items) {
+      // Nodes made from plain values (the flags' document) keep plain keys.
+      const key = isScalar(pair.key) || typeof pair.key !== "string"
+        ? pair.key as Node
+        : new Scalar(pair.key);
+      // go-yaml decodes `1234:` into a map[string] as "1234", so a numeric key is fine.
+      if (!isScalar(key) || key.value === null || typeof key.value === "object") {
+        this.fail("Mapping keys must be strings", key, path);
+        continue;
+      }
+      out.set(this.scalarText(key), { key, value: (pair.value as Node | null) ?? null });
+    }
+    return out;
+  }
+
+  /** Like {@link entries} for a fixed set of keys: an unknown one is an error with a "did you mean". */
+  map(
+    node: Node | null | undefined,
+    path: string,
+    allowed: readonly string[],
+  ): Map<string, Node | null> {
+    const out = new Map<string, Node | null>();
+    for (const [name, { key, value }] of this.entries(node, path)) {
+      if (!allowed.includes(name)) {
+        this.fail(
+          `Unknown key "${name}"${hint(name, allowed)}`,
+          key,
+          path ? `${path}.${name}` : name,
+        );
+        continue;
+      }
+      out.set(name, value);
+    }
+    return out;
+  }
+
+  /** A list of strings, each one of `allowed` when given. */
+  strList(node: Node | null | undefined, path: string, allowed?: readonly string[]): string[] {
+    return (this.items(node, path) ?? []).map((item, i) => {
+      const v = this.str(item, `${path}[${i}]`) ?? "";
+      return allowed ? this.oneOf(v, allowed, item, `${path}[${i}]`) ?? v : v;
+    });
+  }
+
+  /** The items of a list; null counts as empty. Undefined (after an error) for anything else. */
+  items(node: Node | null | undefined, path: string): Node[] | undefined {
+    if (this.isNull(node)) return [];
+    if (!isSeq(node)) return this.fail(`Expected a list, found ${describe(node)}`, node, path);
+    return node.items as Node[];
+  }
+
+  /** Scalars are taken as written where text is expected, as go-yaml does (`port: 123`). */
+  str(node: Node | null | undefined, path: string): string | undefined {
+    if (this.isNull(node)) return undefined;
+    if (!isScalar(node)) return this.fail(`Expected a string, found ${describe(node)}`, node, path);
+    return this.scalarText(node);
+  }
+
+  bool(node: Node | null | undefined, path: string): boolean | undefined {
+    if (this.isNull(node)) return undefined;
+    if (!isScalar(node) || typeof node.value !== "boolean") {
+      return this.fail(`Expected true or false, found ${describe(node)}`, node, path);
+    }
+    return node.value;
+  }
+
+  /** `value` if it is one of `allowed`, else an error with the choices and a "did you mean". */
+  oneOf<T extends string>(
+    value: string,
+    allowed: readonly T[],
+    node: Node | null | undefined,
+    path: string,
+  ): T | undefined {
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    const choices = allowed.length > 6 ? "" : `: expected one of ${allowed.join(", ")}`;
+    return this.fail(`Invalid value "${value}"${choices}${hint(value, allowed)}`, node, path);
+  }
+
+  /** A scalar as written in the text (`1.10` stays `1.10`); as its value for made-up nodes. */
+  scalarText(node: Scalar): string {
+    if (typeof node.value === "string") return node.value;
+    const [start, end] = node.range ?? [0, 0];
+    return end > start ? this.text.slice(start, end) : String(node.value);
+  }
+}
+
+/** What a node is, for messages: `a mapping`, `a list`, `string "x"`, `null`. */
+export function describe(node: Node | null | undefined): string {
+  if (node == null) return "nothing";
   if (isMap(node)) return "a mapping";
   if (isSeq(node)) return "a list";
   if (isScalar(node)) {
     return node.value === null ? "null" : `${typeof node.value} ${JSON.stringify(node.value)}`;
   }
   return "an unsupported node";
-}
-
-/** Fills defaults for a value that is absent from the file. */
-function defaultOf(spec: Spec, ctx: Context, path: string): unknown {
-  switch (spec.t) {
-    case "object":
-      return spec.optional ? undefined : decodeObject(undefined, spec, ctx, path);
-    case "tagged":
-      return undefined;
-    case "list":
-      return spec.default ? [...spec.default] : [];
-    default:
-      return spec.default;
-  }
-}
-
-function decode(node: Node, spec: Spec, ctx: Context, path: string): unknown {
-  if (isScalar(node) && node.value === null && spec.t !== "string") {
-    return defaultOf(spec, ctx, path);
-  }
-  switch (spec.t) {
-    case "object":
-      return isMap(node)
-        ? decodeObject(node, spec, ctx, path)
-        : fail(ctx, node, path, `Expected a mapping, found ${describeNode(node)}`);
-    case "tagged":
-      return decodeTagged(node, spec, ctx, path);
-    case "list": {
-      if (!isSeq(node)) {
-        return fail(ctx, node, path, `Expected a list, found ${describeNode(node)}`);
-      }
-      if (spec.minItems && node.items.length < spec.minItems) {
-        return fail(ctx, node, path, `Expected at least ${spec.minItems} item(s)`);
-      }
-      return node.items.map((item, i) => decode(item as Node, spec.of, ctx, `${path}[${i}]`));
-    }
-    default:
-      return decodeScalar(node, spec, ctx, path);
-  }
-}
-
-function decodeScalar(node: Node, spec: Spec, ctx: Context, path: string): unknown {
-  if (!isScalar(node)) {
-    return fail(ctx, node, path, `Expected a scalar, found ${describeNode(node)}`);
-  }
-  const v = node.value;
-  switch (spec.t) {
-    case "string": {
-      if (typeof v !== "string") {
-        // Unquoted numbers/booleans where text is expected are almost always intended as text.
-        if (typeof v === "number" || typeof v === "boolean") {
-          return checkString(String(v), node, spec, ctx, path);
-        }
-        return fail(ctx, node, path, `Expected a string, found ${describeNode(node)}`);
-      }
-      return checkString(v, node, spec, ctx, path);
-    }
-    case "bool":
-      return typeof v === "boolean"
-        ? v
-        : fail(ctx, node, path, `Expected true or false, found ${describeNode(node)}`);
-    case "int":
-    case "number": {
-      if (typeof v !== "number" || (spec.t === "int" && !Number.isInteger(v))) {
-        return fail(
-          ctx,
-          node,
-          path,
-          `Expected ${spec.t === "int" ? "an integer" : "a number"}, found ${describeNode(node)}`,
-        );
-      }
-      if (spec.min !== undefined && v < spec.min) {
-        return fail(ctx, node, path, `Must be >= ${spec.min}, found ${v}`);
-      }
-      if (spec.t === "int" && spec.max !== undefined && v > spec.max) {
-        return fail(ctx, node, path, `Must be <= ${spec.max}, found ${v}`);
-      }
-      return v;
-    }
-    case "duration": {
-      const ms = typeof v === "string" ? parseDuration(v) : v === 0 ? 0 : undefined;
-      if (ms === undefined) {
-        return fail(
-          ctx,
-          node,
-          path,
-          `Expected a duration such as "30s", "5m" or "1h30m", found ${describeNode(node)}`,
-        );
-      }
-      if (spec.min !== undefined && ms < spec.min) {
-        return fail(ctx, node, path, `Duration must be at least ${spec.min} ms`);
-      }
-      return ms;
-    }
-  }
-  return undefined;
-}
-
-function checkString(
-  v: string,
-  node: Node,
-  spec: Extract<Spec, { t: "string" }>,
-  ctx: Context,
-  path: string,
-) {
-  if (spec.enum && !spec.enum.includes(v)) {
-    return fail(
-      ctx,
-      node,
-      path,
-      `Must be one of ${spec.enum.join(", ")}; found "${v}"${hint(v, spec.enum)}`,
-    );
-  }
-  if (spec.nonEmpty && v === "") return fail(ctx, node, path, "Must not be empty");
-  if (spec.path && v !== "" && !isAbsolute(v)) return join(ctx.baseDir, v);
-  return v;
-}
-
-function decodeObject(
-  node: Node | undefined,
-  spec: ObjectSpec,
-  ctx: Context,
-  path: string,
-): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const seen = new Set<string>();
-  if (node && isMap(node)) {
-    for (const pair of node.items) {
-      const keyNode = pair.key as Node;
-      const key = isScalar(keyNode) ? String(keyNode.value) : "";
-      const at = path ? `${path}.${key}` : key;
-      const valueNode = pair.value as Node | null;
-      if (spec.anyKeys) {
-        if (valueNode && isScalar(valueNode) && typeof valueNode.value === "string") {
-          out[key] = valueNode.value;
-        } else fail(ctx, valueNode ?? keyNode, at, "Expected a string value");
-        continue;
-      }
-      const field = spec.fields[key];
-      if (!field) {
-        if (spec.ignored && key in spec.ignored) {
-          ctx.warnings.push(`${ctx.file}: ${at}: accepted but ignored: ${spec.ignored[key]}`);
-          continue;
-        }
-        fail(ctx, keyNode, at, `Unknown key "${key}"${hint(key, Object.keys(spec.fields))}`);
-        continue;
-      }
-      seen.add(key);
-      out[key] = valueNode === null ? defaultOf(field, ctx, at) : decode(valueNode, field, ctx, at);
-    }
-  }
-  for (const [key, field] of Object.entries(spec.fields)) {
-    if (seen.has(key)) continue;
-    if (spec.required?.includes(key)) {
-      fail(ctx, node, path ? `${path}.${key}` : key, `Missing required key "${key}"`);
-      continue;
-    }
-    const d = defaultOf(field, ctx, path ? `${path}.${key}` : key);
-    if (d !== undefined) out[key] = d;
-  }
-  return out;
-}
-
-function decodeTagged(
-  node: Node,
-  spec: Extract<Spec, { t: "tagged" }>,
-  ctx: Context,
-  path: string,
-): unknown {
-  if (!isMap(node)) return fail(ctx, node, path, `Expected a mapping, found ${describeNode(node)}`);
-  const tagPair = node.items.find((p) => isScalar(p.key) && p.key.value === spec.tag);
-  const tagNode = tagPair?.value as Node | undefined;
-  if (!tagNode || !isScalar(tagNode) || typeof tagNode.value !== "string") {
-    return fail(
-      ctx,
-      node,
-      `${path}.${spec.tag}`,
-      `Missing required key "${spec.tag}" (one of ${Object.keys(spec.variants).join(", ")})`,
-    );
-  }
-  const variant = spec.variants[tagNode.value];
-  if (!variant) {
-    const kinds = Object.keys(spec.variants);
-    return fail(
-      ctx,
-      tagNode,
-      `${path}.${spec.tag}`,
-      `Unknown ${spec.tag} "${tagNode.value}"; expected one of ${kinds.join(", ")}${
-        hint(tagNode.value, kinds)
-      }`,
-    );
-  }
-  return decodeObject(node, variant, ctx, path);
 }
 
 /** A "did you mean" suffix when a close candidate exists. */
@@ -274,6 +246,7 @@ export function hint(word: string, candidates: readonly string[]): string {
     : "";
 }
 
+/** Levenshtein distance. */
 function distance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {

@@ -27,15 +27,3 @@ export function parseDuration(text: string): number | undefined {
   }
   return pos > 0 ? total : undefined;
 }
-
-/** Formats milliseconds back into Go style, for logs and the status page. */
-export function formatDuration(ms: number): string {
-  if (ms === 0) return "0s";
-  if (ms < 1000) return `${ms}ms`;
-  let s = Math.round(ms / 1000);
-  const h = Math.floor(s / 3600);
-  s -= h * 3600;
-  const m = Math.floor(s / 60);
-  s -= m * 60;
-  return `${h ? `${h}h` : ""}${m ? `${m}m` : ""}${s || (!h && !m) ? `${s}s` : ""}`;
-}

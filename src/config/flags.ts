@@ -1,4 +1,9 @@
-import type { Config, SourceConfig } from "./schema.ts";
+/**
+ * The command line. Upstream's shortcut flags (`--watch-file`, `--listen-address`,
+ * ...) become a config document that goes through the same schema as a file,
+ * so they get the same defaults and checks.
+ */
+import { resolve } from "node:path";
 
 /** What the command line asked for. */
 export interface Flags {
@@ -107,50 +112,40 @@ export function hasSourceFlags(flags: Flags): boolean {
     flags.watchKubeSecrets;
 }
 
-/** Maps the legacy shortcut flags onto the schema, as upstream does. */
-export function applyFlags(config: Config, flags: Flags): void {
-  if (flags.listen) config.server.listen = flags.listen;
-  if (flags.webConfigFile) config.server.webConfigFile = flags.webConfigFile;
-  if (flags.debug) config.log.level = "debug";
-  const fileSource = (name: string, paths: string[]): SourceConfig => ({
-    kind: "file",
-    name,
-    paths,
-    excludePaths: [],
-    followSymlinks: true,
-    followSymlinkDirs: false,
-    refreshInterval: config.cache.filePoll.interval,
-    formats: ["pem"],
-    pathMappings: [],
-  });
-  if (flags.watchFiles.length) config.sources.push(fileSource("cli-files", flags.watchFiles));
+/** What the flags add to a config document: keys to set and sources to append. */
+export interface FlagDocument {
+  readonly settings: readonly (readonly [path: readonly string[], value: unknown])[];
+  readonly sources: readonly Record<string, unknown>[];
+}
+
+/** The config document the shortcut flags stand for, as upstream maps them. Paths resolve against `cwd`. */
+export function flagDocument(flags: Flags, cwd: string): FlagDocument {
+  const settings: [string[], unknown][] = [];
+  if (flags.listen) settings.push([["server", "listen"], flags.listen]);
+  if (flags.webConfigFile) {
+    settings.push([["server", "webConfigFile"], resolve(cwd, flags.webConfigFile)]);
+  }
+  if (flags.debug) settings.push([["log", "level"], "debug"]);
+  const abs = (paths: string[]) => paths.map((p) => resolve(cwd, p));
+  const sources: Record<string, unknown>[] = [];
+  if (flags.watchFiles.length) {
+    sources.push({ kind: "file", name: "cli-files", paths: abs(flags.watchFiles) });
+  }
   for (const dir of flags.watchDirs) {
     const name = "cli-dir-" + (dir.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "") || "root");
-    config.sources.push(fileSource(name, [dir.replace(/\/+$/, "") + "/*"]));
+    const base = resolve(cwd, dir);
+    // One level, as upstream's --watch-dir.
+    sources.push({ kind: "file", name, paths: [base === "/" ? "/*" : `${base}/*`] });
   }
   if (flags.watchKubeconfs.length) {
-    config.sources.push({
-      kind: "kubeconfig",
-      name: "cli-kubeconf",
-      paths: flags.watchKubeconfs,
-      refreshInterval: config.cache.filePoll.interval,
-    });
+    sources.push({ kind: "kubeconfig", name: "cli-kubeconf", paths: abs(flags.watchKubeconfs) });
   }
   if (flags.watchKubeSecrets) {
-    const none = { include: [], exclude: [], includeLabels: [], excludeLabels: [] };
-    config.sources.push({
+    sources.push({
       kind: "kubernetes",
       name: "cli-kube",
-      kubeconfig: "",
-      rateLimit: { qps: 20, burst: 30 },
-      listPageSize: 50,
-      refreshInterval: 30 * 60_000,
-      namespaces: { ...none },
-      secrets: {
-        ...none,
-        types: [{ type: "kubernetes.io/tls", key: "tls.crt", keyPatterns: [], format: "pem" }],
-        exposeLabels: [],
-      },
+      secrets: { types: [{ type: "kubernetes.io/tls", key: "tls.crt" }] },
     });
   }
+  return { settings, sources };
 }

@@ -1,8 +1,15 @@
+/**
+ * From text (and flags) to the resolved configuration: parse, merge the flags'
+ * document, decode against the schema, resolve inherited values, freeze. This
+ * is the only place a config value is defaulted, inherited or clamped.
+ */
 import { dirname } from "node:path";
+import { isMap, isScalar, isSeq, type Node } from "yaml";
 import { ConfigError } from "../errors.ts";
-import { ConfigErrors, decodeYaml } from "./decode.ts";
-import type { Config, SourceConfig } from "./schema.ts";
-import { CONFIG_SPEC } from "./schema.ts";
+import { resolveSource } from "../sources/kinds.ts";
+import { ConfigErrors, parseYaml } from "./decode.ts";
+import type { FlagDocument } from "./flags.ts";
+import { type Config, CONFIG_SCHEMA, type SourceSpec } from "./schema.ts";
 
 export interface LoadedConfig {
   readonly config: Config;
@@ -11,81 +18,88 @@ export interface LoadedConfig {
   readonly origin: string;
 }
 
-/** Parses and validates config text; `file` is used in messages and to resolve relative paths. */
-export function parseConfig(text: string, file: string, baseDir = dirname(file)): LoadedConfig {
-  const { value, warnings } = decodeYaml(text, CONFIG_SPEC, { file, baseDir });
-  const config = value as unknown as Config;
-  const errors: ConfigError[] = [];
-  const names = new Set<string>();
-  config.sources.forEach((s, i) => {
-    const at = (key: string) => ({ file, path: `sources[${i}].${key}` });
-    if (names.has(s.name)) {
-      errors.push(new ConfigError(`Duplicate source name "${s.name}"`, at("name")));
-    }
-    names.add(s.name);
-    if (s.kind === "file" || s.kind === "kubeconfig") {
-      s.refreshInterval ??= config.cache.filePoll.interval;
-    }
-    if (s.kind === "kubernetes" || s.kind === "cabundle") {
-      // Upstream clamps rather than rejects; so do we, for shared config files.
-      s.listPageSize = Math.min(1000, Math.max(1, s.listPageSize));
-    }
-    if (s.kind === "cabundle" && !Object.values(s.cabundles.resources).some(Boolean)) {
-      errors.push(
-        new ConfigError(
-          "Enable at least one of mutating, validating, apiservice or crdConversion",
-          at("cabundles.resources"),
-        ),
-      );
-    }
-    if (s.kind === "kubernetes") {
-      if (!s.secrets && !s.configMaps) {
-        errors.push(
-          new ConfigError("A kubernetes source must configure secrets or configMaps", at("kind")),
-        );
-      }
-      s.secrets?.types.forEach((t, j) => {
-        const where = at(`secrets.types[${j}]`);
-        if (t.key !== undefined && t.keyPatterns.length > 0) {
-          errors.push(new ConfigError("Set either key or keyPatterns, not both", where));
-        } else if (t.key === undefined && t.keyPatterns.length === 0) {
-          errors.push(new ConfigError("One of key or keyPatterns is required", where));
-        }
-        for (const p of t.keyPatterns) checkRegex(p, errors, where);
-      });
-      for (const p of s.configMaps?.keyPatterns ?? []) {
-        checkRegex(p, errors, at("configMaps.keyPatterns"));
-      }
-    }
-  });
-  if (errors.length) throw new ConfigErrors(errors);
-  return { config, warnings, origin: file };
+export interface ParseConfigOptions {
+  /** Relative paths resolve against it. @default the file's directory */
+  readonly baseDir?: string;
+  /** What the command-line shortcut flags add. */
+  readonly flags?: FlagDocument;
 }
 
-function checkRegex(pattern: string, errors: ConfigError[], where: { file: string; path: string }) {
-  try {
-    new RegExp(pattern);
-  } catch (err) {
-    errors.push(
-      new ConfigError(`Invalid regular expression "${pattern}": ${(err as Error).message}`, where),
-    );
+/** Parses and validates config text; `file` is used in messages and to resolve relative paths. */
+export function parseConfig(
+  text: string,
+  file: string,
+  options: ParseConfigOptions | string = {},
+): LoadedConfig {
+  const o = typeof options === "string" ? { baseDir: options } : options;
+  const { doc, decoder: d } = parseYaml(text, file);
+  if (o.flags) mergeFlags(doc, o.flags);
+  const raw = CONFIG_SCHEMA.decode(
+    (doc.contents as Node | null) ?? doc.createNode({}),
+    { d, baseDir: o.baseDir ?? dirname(file) },
+    "",
+  );
+  const names = new Set<string>();
+  raw.sources.forEach((s, i) => {
+    const name = (s as { name?: string } | undefined)?.name;
+    if (name === undefined) return;
+    if (names.has(name)) {
+      d.errors.push(
+        new ConfigError(`Duplicate source name "${name}"`, { file, path: `sources[${i}].name` }),
+      );
+    }
+    names.add(name);
+  });
+  d.throwIfFailed();
+  const config: Config = {
+    ...raw,
+    sources: raw.sources.map((s) => resolveSource(s as { kind: string }, raw)),
+  };
+  return { config: deepFreeze(config), warnings: d.warnings, origin: file };
+}
+
+/** Adds the flags' keys and sources to the document, as if the file had them. */
+function mergeFlags(doc: ReturnType<typeof parseYaml>["doc"], flags: FlagDocument): void {
+  if (doc.contents === null) doc.contents = doc.createNode({});
+  // A root or section that is not a mapping is the schema's to report, flags or not.
+  if (!isMap(doc.contents)) return;
+  for (const [path, value] of flags.settings) {
+    const parent = doc.getIn(path.slice(0, -1), true);
+    if (parent === undefined || isMap(parent)) doc.setIn(path, value);
   }
+  if (flags.sources.length === 0) return;
+  const existing = doc.get("sources", true) as Node | undefined;
+  if (existing === undefined || (isScalar(existing) && existing.value === null)) {
+    doc.set("sources", doc.createNode([]));
+  } else if (!isSeq(existing)) return;
+  for (const s of flags.sources) doc.addIn(["sources"], doc.createNode(s));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 /** Reads and parses a config file. */
-export async function loadConfigFile(path: string): Promise<LoadedConfig> {
+export async function loadConfigFile(
+  path: string,
+  flags?: FlagDocument,
+): Promise<LoadedConfig> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (err) {
-    throw new ConfigErrors([
-      new ConfigError(`Cannot read config file: ${(err as Error).message}`, {
-        file: path,
-        path: "",
-      }),
-    ]);
+    const error = new ConfigError(`Cannot read config file: ${(err as Error).message}`, {
+      file: path,
+      path: "",
+    });
+    error.cause = err;
+    throw new ConfigErrors([error]);
   }
-  return parseConfig(text, path);
+  return parseConfig(text, path, flags ? { flags } : {});
 }
 
 /** The documented search order when `--config` is not given. */
@@ -121,21 +135,25 @@ const DEFAULT_URL = new URL("./default.yaml", import.meta.url);
  */
 export async function loadEmbeddedDefault(
   exists: (path: string) => Promise<boolean>,
+  flags?: FlagDocument,
 ): Promise<LoadedConfig & { chosen: string[] }> {
   const text = await Deno.readTextFile(DEFAULT_URL);
-  const loaded = parseConfig(text, "embedded default", "/");
+  const loaded = parseConfig(text, "embedded default", {
+    baseDir: "/",
+    ...(flags ? { flags } : {}),
+  });
   const chosen: string[] = [];
-  const sources: SourceConfig[] = [];
+  const sources = [];
   for (const source of loaded.config.sources) {
-    if (source.kind === "kubernetes" || source.kind === "cabundle") continue;
+    if (!("paths" in source)) continue;
     const paths: string[] = [];
     for (const p of source.paths) if (await exists(staticPrefix(p))) paths.push(p);
     if (paths.length === 0) continue;
     chosen.push(...paths);
     sources.push({ ...source, paths });
   }
-  loaded.config.sources = sources;
-  return { ...loaded, chosen };
+  const config = deepFreeze({ ...loaded.config, sources });
+  return { ...loaded, config, chosen };
 }
 
 /** The part of a glob before its first wildcard, trimmed to a whole path component. */
@@ -144,4 +162,15 @@ export function staticPrefix(pattern: string): string {
   if (i < 0) return pattern;
   const cut = pattern.lastIndexOf("/", i);
   return cut <= 0 ? "/" : pattern.slice(0, cut);
+}
+
+/** One source from a plain object, decoded and resolved as a config file's would be (tests, tools). */
+export function sourceSpec<K extends SourceSpec["kind"]>(
+  plain: { kind: K } & Record<string, unknown>,
+): Extract<SourceSpec, { kind: K }> {
+  const { config } = parseConfig("", "source", {
+    baseDir: "/",
+    flags: { settings: [], sources: [plain] },
+  });
+  return config.sources[0] as Extract<SourceSpec, { kind: K }>;
 }

@@ -1,235 +1,20 @@
-import type { DnField } from "../bundle.ts";
-import type { Format } from "../parse/decode.ts";
-import { bool, duration, int, list, num, obj, type ObjectSpec, str } from "./spec.ts";
+/**
+ * The config file's schema: every key, its type and its default, in one place.
+ * Defaults follow upstream v4 so shared config files behave alike. A source's
+ * keys live with its kind (`src/sources/kinds/`); inherited values are filled
+ * in by `load.ts`.
+ */
+import { DN_FIELDS } from "../bundle.ts";
+import { SOURCE_KINDS, type SourceSpec } from "../sources/kinds.ts";
+import { CACHE_SCHEMA } from "./cache.ts";
+import { bool, type Infer, int, list, obj, oneOf, type Spec, str, tagged } from "./spec.ts";
 
-// ---------------------------------------------------------------------------
-// Types of the decoded configuration. Durations are milliseconds.
+const sourceVariants = Object.fromEntries(SOURCE_KINDS.map((k) => [k.kind, k.schema])) as Record<
+  string,
+  Spec<object>
+>;
 
-export interface FileSourceConfig {
-  kind: "file";
-  name: string;
-  paths: string[];
-  excludePaths: string[];
-  followSymlinks: boolean;
-  followSymlinkDirs: boolean;
-  refreshInterval?: number;
-  formats: Format[];
-  pathMappings: { from: string; to: string }[];
-  pkcs12?: KeystorePassphrases;
-  jks?: KeystorePassphrases;
-}
-
-export interface KeystorePassphrases {
-  passphrase?: string;
-  passphraseFile?: string;
-  tryEmptyPassphrase?: boolean;
-}
-
-export interface KubeconfigSourceConfig {
-  kind: "kubeconfig";
-  name: string;
-  paths: string[];
-  refreshInterval?: number;
-}
-
-export interface ObjectFilters {
-  include: string[];
-  exclude: string[];
-  includeLabels: string[];
-  excludeLabels: string[];
-}
-
-export interface SecretPassphraseConfig extends KeystorePassphrases {
-  passphraseKey?: string;
-  passphraseSecretRef?: { namespace?: string; name: string; key: string };
-}
-
-export interface SecretTypeConfig {
-  type: string;
-  key?: string;
-  keyPatterns: string[];
-  format: Format;
-  pkcs12?: SecretPassphraseConfig;
-  jks?: SecretPassphraseConfig;
-}
-
-export interface KubernetesSourceConfig {
-  kind: "kubernetes";
-  name: string;
-  kubeconfig: string;
-  rateLimit: { qps: number; burst: number };
-  listPageSize: number;
-  refreshInterval: number;
-  namespaces: ObjectFilters;
-  secrets?: ObjectFilters & { types: SecretTypeConfig[]; exposeLabels: string[] };
-  configMaps?: ObjectFilters & {
-    keyPatterns: string[];
-    format: Format;
-    exposeLabels: string[];
-    pkcs12?: SecretPassphraseConfig;
-  };
-}
-
-/** Which cluster-scoped objects a cabundle source reads `caBundle` fields from. */
-export interface CabundleResources {
-  mutating: boolean;
-  validating: boolean;
-  apiservice: boolean;
-  crdConversion: boolean;
-}
-
-export interface CabundleSourceConfig {
-  kind: "cabundle";
-  name: string;
-  kubeconfig: string;
-  rateLimit: { qps: number; burst: number };
-  listPageSize: number;
-  refreshInterval: number;
-  cabundles: ObjectFilters & { resources: CabundleResources; exposeLabels: string[] };
-}
-
-export type SourceConfig =
-  | FileSourceConfig
-  | KubeconfigSourceConfig
-  | KubernetesSourceConfig
-  | CabundleSourceConfig;
-
-export interface Config {
-  server: { listen: string; webConfigFile: string; probeListen: string };
-  log: { level: "debug" | "info" | "warn" | "error"; format: "text" | "json" };
-  web: { enableStats: boolean };
-  metrics: {
-    exposeRelative: boolean;
-    exposePerCertError: boolean;
-    exposeExpired: boolean;
-    exposeNotBefore: boolean;
-    exposeDiagnostics: boolean;
-    exposeSubjectFields: DnField[];
-    exposeIssuerFields: DnField[];
-    trimPathComponents: number;
-    collisionDiscriminator: "auto" | "always" | "never";
-    collisionDiscriminatorLength: number;
-  };
-  cache: { filePoll: { interval: number; skipUnchanged: boolean; watchChanges: boolean } };
-  sources: SourceConfig[];
-}
-
-// ---------------------------------------------------------------------------
-// The schema. Defaults follow upstream v4 so shared config files behave alike.
-
-const DN = ["C", "ST", "L", "O", "OU", "CN"];
-const FORMAT_NAMES = ["pem", "der", "pkcs12", "jks"];
-const strings = () => list(str());
-const path = () => str({ path: true, nonEmpty: true });
-
-const passphrases = {
-  passphrase: str(),
-  passphraseFile: str({ path: true }),
-  tryEmptyPassphrase: bool(),
-};
-const filePassphrases = obj(passphrases, { optional: true });
-const secretPassphrases = obj({
-  ...passphrases,
-  passphraseKey: str({ nonEmpty: true }),
-  passphraseSecretRef: obj(
-    { namespace: str(), name: str({ nonEmpty: true }), key: str({ nonEmpty: true }) },
-    { optional: true, required: ["name", "key"] },
-  ),
-}, {
-  optional: true,
-  ignored: { passphraseAnnotation: "read passphrases from a key or a Secret reference instead" },
-});
-
-const filters = {
-  include: strings(),
-  exclude: strings(),
-  includeLabels: strings(),
-  excludeLabels: strings(),
-};
-
-const fileSource = obj({
-  kind: str(),
-  name: str({ nonEmpty: true }),
-  paths: list(path(), { minItems: 1 }),
-  excludePaths: strings(),
-  followSymlinks: bool(true),
-  followSymlinkDirs: bool(false),
-  refreshInterval: duration(undefined, 100),
-  formats: list(str({ enum: FORMAT_NAMES }), { default: ["pem"], minItems: 1 }),
-  pathMappings: list(
-    obj({ from: str({ nonEmpty: true }), to: str({ nonEmpty: true }) }, {
-      required: ["from", "to"],
-    }),
-  ),
-  pkcs12: filePassphrases,
-  jks: filePassphrases,
-}, { required: ["name", "paths"] });
-
-const kubeconfigSource = obj({
-  kind: str(),
-  name: str({ nonEmpty: true }),
-  paths: list(path(), { minItems: 1 }),
-  refreshInterval: duration(undefined, 100),
-}, { required: ["name", "paths"] });
-
-/** What every source talking to the Kubernetes API accepts. */
-const kubeClientFields = {
-  kind: str(),
-  name: str({ nonEmpty: true }),
-  kubeconfig: str({ path: true }),
-  rateLimit: obj({ qps: num({ default: 20, min: 0 }), burst: int({ default: 30, min: 1 }) }),
-  // client-go's reflector default. Upstream defaults to 50 because its memory grows with
-  // the page; here pages are streamed object by object, so only request count depends on it.
-  listPageSize: int({ default: 500 }),
-  refreshInterval: duration(30 * 60_000, 1000),
-};
-
-const kubernetesSource = obj({
-  ...kubeClientFields,
-  namespaces: obj(filters),
-  secrets: obj({
-    ...filters,
-    types: list(
-      obj({
-        type: str({ default: "" }),
-        key: str({ nonEmpty: true }),
-        keyPatterns: strings(),
-        format: str({ enum: FORMAT_NAMES, default: "pem" }),
-        pkcs12: secretPassphrases,
-        jks: secretPassphrases,
-      }),
-      { minItems: 1 },
-    ),
-    exposeLabels: strings(),
-  }, { optional: true, required: ["types"] }),
-  configMaps: obj({
-    ...filters,
-    keyPatterns: list(str(), { minItems: 1 }),
-    format: str({ enum: FORMAT_NAMES, default: "pem" }),
-    exposeLabels: strings(),
-    pkcs12: secretPassphrases,
-  }, { optional: true, required: ["keyPatterns"] }),
-}, {
-  required: ["name"],
-  ignored: { workers: "objects are processed as they arrive; there is no worker pool to size" },
-});
-
-const cabundleSource = obj({
-  ...kubeClientFields,
-  cabundles: obj({
-    // Upstream v4 defaults: admission webhooks on, the rarer two opt-in.
-    resources: obj({
-      mutating: bool(true),
-      validating: bool(true),
-      apiservice: bool(false),
-      crdConversion: bool(false),
-    }),
-    ...filters,
-    exposeLabels: strings(),
-  }),
-}, { required: ["name"] });
-
-export const CONFIG_SPEC: ObjectSpec = obj({
+export const CONFIG_SCHEMA = obj({
   server: obj({
     listen: str({ default: ":9793", nonEmpty: true }),
     webConfigFile: str({ default: "", path: true }),
@@ -242,8 +27,8 @@ export const CONFIG_SPEC: ObjectSpec = obj({
     },
   }),
   log: obj({
-    level: str({ default: "info", enum: ["debug", "info", "warn", "error"] }),
-    format: str({ default: "text", enum: ["text", "json"] }),
+    level: oneOf(["debug", "info", "warn", "error"], "info"),
+    format: oneOf(["text", "json"], "text"),
   }, { ignored: { timing: "every log line carries a timestamp" } }),
   web: obj({ enableStats: bool(true) }),
   metrics: obj({
@@ -252,29 +37,32 @@ export const CONFIG_SPEC: ObjectSpec = obj({
     exposeExpired: bool(true),
     exposeNotBefore: bool(false),
     exposeDiagnostics: bool(false),
-    exposeSubjectFields: list(str({ enum: DN }), { default: DN }),
-    exposeIssuerFields: list(str({ enum: DN }), { default: DN }),
+    exposeSubjectFields: list(oneOf(DN_FIELDS), { default: DN_FIELDS }),
+    exposeIssuerFields: list(oneOf(DN_FIELDS), { default: DN_FIELDS }),
     trimPathComponents: int({ default: 0, min: 0 }),
-    collisionDiscriminator: str({ default: "auto", enum: ["auto", "always", "never"] }),
+    collisionDiscriminator: oneOf(["auto", "always", "never"], "auto"),
     collisionDiscriminatorLength: int({ default: 8, min: 4, max: 64 }),
   }),
-  cache: obj({
-    filePoll: obj({
-      interval: duration(30_000, 100),
-      skipUnchanged: bool(true),
-      watchChanges: bool(true),
-    }),
+  cache: CACHE_SCHEMA,
+  // Bounds on the work one input may cost (a file, an object value): past them the input is one
+  // labelled error, never a stalled event loop. Far above anything real: the largest public
+  // trust bundles are ~220 KiB and ~150 certificates, keystore tools use 2,048-10,000 KDF
+  // iterations (~2.6 µs each here), and real PKCS#12 files nest 10 levels deep.
+  limits: obj({
+    maxInputBytes: int({ default: 8 * 1024 * 1024, min: 1 }),
+    maxCertificates: int({ default: 5_000, min: 1 }),
+    maxErrorItems: int({ default: 100, min: 1 }),
+    maxPkcs12Iterations: int({ default: 100_000, min: 1 }),
+    maxNestingDepth: int({ default: 32, min: 1 }),
   }),
-  sources: list({
-    t: "tagged",
-    tag: "kind",
-    variants: {
-      file: fileSource,
-      kubeconfig: kubeconfigSource,
-      kubernetes: kubernetesSource,
-      cabundle: cabundleSource,
-    },
-  }),
+  sources: list(tagged("kind", sourceVariants)),
 }, {
   ignored: { diagnostics: "pprof is a Go facility; use --v8-flags and heap snapshots instead" },
 });
+
+type Decoded = Infer<typeof CONFIG_SCHEMA>;
+
+/** The whole configuration, resolved: every default and inherited value filled in, frozen. */
+export type Config = Omit<Decoded, "sources"> & { readonly sources: readonly SourceSpec[] };
+export type MetricsSettings = Config["metrics"];
+export type { SourceSpec };

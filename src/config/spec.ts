@@ -1,71 +1,332 @@
 /**
- * A tiny declarative schema language for the config file. Decoding walks the
- * YAML syntax tree (not plain JS values) so every error can name the file,
- * line, column and key path at fault.
+ * A small declarative schema language for YAML documents, typed: the type of a
+ * decoded value is inferred from its schema ({@link Infer}), so a config type
+ * is written once, as its schema, with its defaults beside each key.
  */
-export type Spec =
-  | {
-    readonly t: "string";
-    readonly default?: string;
-    readonly enum?: readonly string[];
-    readonly path?: boolean;
-    readonly nonEmpty?: boolean;
-  }
-  | { readonly t: "bool"; readonly default?: boolean }
-  | { readonly t: "int"; readonly default?: number; readonly min?: number; readonly max?: number }
-  | { readonly t: "number"; readonly default?: number; readonly min?: number }
-  | { readonly t: "duration"; readonly default?: number; readonly min?: number }
-  | {
-    readonly t: "list";
-    readonly of: Spec;
-    readonly default?: readonly unknown[];
-    readonly minItems?: number;
-  }
-  | ObjectSpec
-  | {
-    readonly t: "tagged";
-    readonly tag: string;
-    readonly variants: Readonly<Record<string, ObjectSpec>>;
-  };
+import { isAbsolute, join } from "node:path";
+import { isMap, isScalar, type Node } from "yaml";
+import { type Decoder, describe, hint } from "./decode.ts";
+import { parseDuration } from "./duration.ts";
 
-export interface ObjectSpec {
-  readonly t: "object";
-  readonly fields: Readonly<Record<string, Spec>>;
-  readonly required?: readonly string[];
-  /** Keys upstream accepts but this exporter does not act on: accepted with a warning. */
-  readonly ignored?: Readonly<Record<string, string>>;
-  /** When absent from the file, leave the field undefined instead of filling defaults. */
-  readonly optional?: boolean;
-  /** Free-form string map (e.g. HTTP headers): any key, values are strings. */
-  readonly anyKeys?: boolean;
+/** What a decoder of one value needs besides the node. */
+export interface Context {
+  readonly d: Decoder;
+  /** Relative paths resolve against this directory (the file's own). */
+  readonly baseDir: string;
+  /** A key the next object decoded accepts without a field: the tag {@link tagged} read. */
+  readonly tag?: string;
 }
 
-export const str = (o: Omit<Extract<Spec, { t: "string" }>, "t"> = {}): Spec => ({
-  t: "string",
-  ...o,
-});
-export const bool = (
-  d?: boolean,
-): Spec => (d === undefined ? { t: "bool" } : { t: "bool", default: d });
-export const int = (o: Omit<Extract<Spec, { t: "int" }>, "t"> = {}): Spec => ({ t: "int", ...o });
-export const num = (o: Omit<Extract<Spec, { t: "number" }>, "t"> = {}): Spec => ({
-  t: "number",
-  ...o,
-});
-export const duration = (d?: number, min?: number): Spec => ({
-  t: "duration",
-  ...(d === undefined ? {} : { default: d }),
-  ...(min === undefined ? {} : { min }),
-});
-export const list = (
-  of: Spec,
-  o: { default?: readonly unknown[]; minItems?: number } = {},
-): Spec => ({
-  t: "list",
-  of,
-  ...o,
-});
-export const obj = (
-  fields: Record<string, Spec>,
-  o: Omit<ObjectSpec, "t" | "fields"> = {},
-): ObjectSpec => ({ t: "object", fields, ...o });
+/** Decodes one value of type `T` (`undefined` in T: the value may be absent). */
+export interface Spec<T> {
+  /** Decodes a node that is present; after recording an error the result is unused. */
+  decode(node: Node, ctx: Context, path: string): T;
+  /** The value of an absent key (or an explicit null). */
+  absent(ctx: Context, path: string): T;
+  /** Recognised keys, for objects: what "did you mean" picks from. */
+  readonly keys?: readonly string[];
+  /** An explicit null is decoded (and refused) instead of taken as absent: text fields. */
+  readonly decodesNull?: boolean;
+}
+
+/** The type a spec decodes to. */
+export type Infer<S> = S extends Spec<infer T> ? T : never;
+
+type Fields = Record<string, Spec<unknown>>;
+type Flat<T> = { [K in keyof T]: T[K] } & unknown;
+/** Keys whose value may be absent become optional properties (`exactOptionalPropertyTypes`). */
+export type Shape<F extends Fields, R extends keyof F = never> = Flat<
+  & {
+    readonly [K in keyof F as K extends R ? K : undefined extends Infer<F[K]> ? never : K]: Exclude<
+      Infer<F[K]>,
+      undefined
+    >;
+  }
+  & {
+    readonly [K in keyof F as K extends R ? never : undefined extends Infer<F[K]> ? K : never]?:
+      Exclude<Infer<F[K]>, undefined>;
+  }
+>;
+
+function isNull(node: Node): boolean {
+  return isScalar(node) && node.value === null;
+}
+
+// ---------------------------------------------------------------------------
+// Scalars
+
+interface StringOptions {
+  /** Resolve a relative value against the file's directory. */
+  readonly path?: boolean;
+  readonly nonEmpty?: boolean;
+}
+
+/** Text; numbers and booleans are taken as written (`listen: 9793` is "9793"). */
+export function str(o: StringOptions & { default: string }): Spec<string>;
+export function str(o?: StringOptions): Spec<string | undefined>;
+export function str(o: StringOptions & { default?: string } = {}): Spec<string | undefined> {
+  return {
+    decodesNull: true,
+    decode(node, { d, baseDir }, path) {
+      if (isNull(node)) return d.fail(`Expected a string, found null`, node, path);
+      const v = d.str(node, path);
+      if (v === undefined) return undefined;
+      if (o.nonEmpty && v === "") return d.fail("Must not be empty", node, path);
+      return o.path && v !== "" && !isAbsolute(v) ? join(baseDir, v) : v;
+    },
+    absent: () => o.default,
+  };
+}
+
+/** One of a closed set of words. */
+export function oneOf<const T extends string>(values: readonly T[], dflt: T): Spec<T>;
+export function oneOf<const T extends string>(values: readonly T[]): Spec<T | undefined>;
+export function oneOf<const T extends string>(values: readonly T[], dflt?: T): Spec<T | undefined> {
+  return {
+    decode(node, { d }, path) {
+      const v = isScalar(node) && !isNull(node) ? d.scalarText(node) : undefined;
+      if (v === undefined) {
+        return d.fail(`Expected one of ${values.join(", ")}, found ${describe(node)}`, node, path);
+      }
+      return d.oneOf(v, values, node, path);
+    },
+    absent: () => dflt,
+  };
+}
+
+export function bool(dflt: boolean): Spec<boolean>;
+export function bool(): Spec<boolean | undefined>;
+export function bool(dflt?: boolean): Spec<boolean | undefined> {
+  return {
+    decode: (node, { d }, path) => d.bool(node, path),
+    absent: () => dflt,
+  };
+}
+
+interface NumberOptions {
+  readonly min?: number;
+  readonly max?: number;
+  /** Values outside min..max are brought inside instead of refused (upstream clamps some). */
+  readonly clamp?: boolean;
+  readonly integer?: boolean;
+}
+
+export function num(o: NumberOptions & { default: number }): Spec<number>;
+export function num(o?: NumberOptions): Spec<number | undefined>;
+export function num(o: NumberOptions & { default?: number } = {}): Spec<number | undefined> {
+  const what = o.integer ? "an integer" : "a number";
+  return {
+    decode(node, { d }, path) {
+      const v = isScalar(node) ? node.value : undefined;
+      if (typeof v !== "number" || (o.integer && !Number.isInteger(v))) {
+        return d.fail(`Expected ${what}, found ${describe(node)}`, node, path);
+      }
+      if (o.min !== undefined && v < o.min) {
+        return o.clamp ? o.min : d.fail(`Must be >= ${o.min}, found ${v}`, node, path);
+      }
+      if (o.max !== undefined && v > o.max) {
+        return o.clamp ? o.max : d.fail(`Must be <= ${o.max}, found ${v}`, node, path);
+      }
+      return v;
+    },
+    absent: () => o.default,
+  };
+}
+
+export function int(o: Omit<NumberOptions, "integer"> & { default: number }): Spec<number>;
+export function int(o?: Omit<NumberOptions, "integer">): Spec<number | undefined>;
+export function int(
+  o: Omit<NumberOptions, "integer"> & { default?: number } = {},
+): Spec<number | undefined> {
+  return num({ ...o, integer: true });
+}
+
+/** A Go duration (`30s`, `1h30m`) in milliseconds. */
+export function duration(dflt: number, min?: number): Spec<number>;
+export function duration(dflt?: undefined, min?: number): Spec<number | undefined>;
+export function duration(dflt?: number, min?: number): Spec<number | undefined> {
+  return {
+    decode(node, { d }, path) {
+      const v = isScalar(node) ? node.value : undefined;
+      const ms = typeof v === "string" ? parseDuration(v) : v === 0 ? 0 : undefined;
+      if (ms === undefined) {
+        return d.fail(
+          `Expected a duration such as "30s", "5m" or "1h30m", found ${describe(node)}`,
+          node,
+          path,
+        );
+      }
+      if (min !== undefined && ms < min) {
+        return d.fail(`Duration must be at least ${min} ms`, node, path);
+      }
+      return ms;
+    },
+    absent: () => dflt,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Containers
+
+/** A list; absent means empty (or `default`). Items are never absent: a null item is decoded. */
+export function list<T>(
+  of: Spec<T>,
+  o: { default?: readonly Exclude<T, undefined>[]; minItems?: number } = {},
+): Spec<readonly Exclude<T, undefined>[]> {
+  return {
+    decode(node, ctx, path) {
+      if (isNull(node)) return [...(o.default ?? [])];
+      const items = ctx.d.items(node, path);
+      if (items === undefined) return [];
+      if (o.minItems && items.length < o.minItems) {
+        ctx.d.fail(`Expected at least ${o.minItems} item(s)`, node, path);
+        return [];
+      }
+      return items.map((item, i) => of.decode(item, ctx, `${path}[${i}]`) as Exclude<T, undefined>);
+    },
+    absent: () => [...(o.default ?? [])],
+  };
+}
+
+/** A free-form map of strings (HTTP headers, labels). */
+export function stringMap(): Spec<Readonly<Record<string, string>>> {
+  return {
+    decode(node, { d }, path) {
+      const out: Record<string, string> = {};
+      for (const [key, { value }] of d.entries(node, path)) {
+        const at = path ? `${path}.${key}` : key;
+        if (value && isScalar(value) && typeof value.value === "string") out[key] = value.value;
+        else d.fail("Expected a string value", value, at);
+      }
+      return out;
+    },
+    absent: () => ({}),
+  };
+}
+
+export interface ObjectOptions<R> {
+  /** Keys that must be present. */
+  readonly required?: readonly R[];
+  /** Keys upstream accepts but this exporter does not act on: accepted with a warning saying why. */
+  readonly ignored?: Readonly<Record<string, string>>;
+}
+
+/** A mapping with known keys; an absent one decodes to its defaults. */
+export function obj<F extends Fields, R extends keyof F & string = never>(
+  fields: F,
+  o: ObjectOptions<R> = {},
+): Spec<Shape<F, R>> {
+  const keys = Object.keys(fields);
+  const spec: Spec<Shape<F, R>> = {
+    keys,
+    decode(node, ctx, path) {
+      const { d, tag } = ctx;
+      // The tag belongs to this level only.
+      const inner: Context = tag === undefined ? ctx : { d, baseDir: ctx.baseDir };
+      const out: Record<string, unknown> = {};
+      const seen = new Set<string>();
+      if (!isMap(node) && !isNull(node)) {
+        d.fail(`Expected a mapping, found ${describe(node)}`, node, path);
+        return out as Shape<F, R>;
+      }
+      for (const [key, { key: keyNode, value }] of d.entries(node, path)) {
+        const at = path ? `${path}.${key}` : key;
+        if (key === tag) continue;
+        const field = fields[key];
+        if (!field) {
+          if (o.ignored && key in o.ignored) {
+            d.warn(`accepted but ignored: ${o.ignored[key]}`, keyNode, at);
+          } else d.fail(`Unknown key "${key}"${hint(key, keys)}`, keyNode, at);
+          continue;
+        }
+        seen.add(key);
+        const v = value === null || (isNull(value) && !field.decodesNull)
+          ? field.absent(inner, at)
+          : field.decode(value, inner, at);
+        if (v !== undefined) out[key] = v;
+      }
+      for (const key of keys) {
+        if (seen.has(key)) continue;
+        const at = path ? `${path}.${key}` : key;
+        if ((o.required as readonly string[] | undefined)?.includes(key)) {
+          d.fail(`Missing required key "${key}"`, node, at);
+          continue;
+        }
+        const v = fields[key]!.absent(inner, at);
+        if (v !== undefined) out[key] = v;
+      }
+      return out as Shape<F, R>;
+    },
+    absent(ctx, path) {
+      // An absent object is its defaults: decode an empty mapping (required keys then fail).
+      const out: Record<string, unknown> = {};
+      for (const key of keys) {
+        if ((o.required as readonly string[] | undefined)?.includes(key)) continue;
+        const v = fields[key]!.absent(ctx, path ? `${path}.${key}` : key);
+        if (v !== undefined) out[key] = v;
+      }
+      return out as Shape<F, R>;
+    },
+  };
+  return spec;
+}
+
+/** An object that stays undefined when absent from the file (instead of its defaults). */
+export function optional<T>(spec: Spec<T>): Spec<T | undefined> {
+  return { ...spec, decode: spec.decode.bind(spec), absent: () => undefined };
+}
+
+/** The decoded value of a tagged mapping: its tag beside the variant's fields. */
+type Tagged<Tag extends string, V extends Record<string, Spec<object>>> = {
+  [K in keyof V & string]: Flat<{ readonly [T in Tag]: K } & Infer<V[K]>>;
+}[keyof V & string];
+
+/** A mapping whose `tag` key (e.g. `kind`) picks the schema of the rest. */
+export function tagged<const Tag extends string, V extends Record<string, Spec<object>>>(
+  tag: Tag,
+  variants: V,
+): Spec<Tagged<Tag, V>> {
+  const names = Object.keys(variants);
+  return {
+    decode(node, ctx, path) {
+      const { d } = ctx;
+      const at = `${path}.${tag}`;
+      if (!isMap(node)) {
+        return d.fail(`Expected a mapping, found ${describe(node)}`, node, path) as never;
+      }
+      const tagNode = d.entries(node, path).get(tag)?.value;
+      const name = tagNode && isScalar(tagNode) && typeof tagNode.value === "string"
+        ? tagNode.value
+        : undefined;
+      if (name === undefined) {
+        return d.fail(
+          `Missing required key "${tag}" (one of ${names.join(", ")})`,
+          node,
+          at,
+        ) as never;
+      }
+      const variant = variants[name];
+      if (!variant) {
+        return d.fail(
+          `Unknown ${tag} "${name}"; expected one of ${names.join(", ")}${hint(name, names)}`,
+          tagNode,
+          at,
+        ) as never;
+      }
+      return { [tag]: name, ...variant.decode(node, { ...ctx, tag }, path) } as Tagged<Tag, V>;
+    },
+    absent: () => undefined as never,
+  };
+}
+
+/** A spec whose decoded value is checked or transformed once decoded (cross-field rules). */
+export function refine<T, U>(
+  spec: Spec<T>,
+  check: (value: T, ctx: Context, path: string, node: Node | undefined) => U,
+): Spec<U> {
+  return {
+    ...(spec.keys ? { keys: spec.keys } : {}),
+    decode: (node, ctx, path) => check(spec.decode(node, ctx, path), ctx, path, node),
+    absent: (ctx, path) => check(spec.absent(ctx, path), ctx, path, undefined),
+  };
+}

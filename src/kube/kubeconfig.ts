@@ -8,7 +8,6 @@
  */
 import { dirname, isAbsolute, join } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { decodeBase64Text } from "../base64.ts";
 import { isFileSync } from "../fs.ts";
 
 const SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -149,9 +148,11 @@ function fromFiles(files: readonly string[], contextOverride: string | undefined
 /** PEM text from a `*-data` field (base64) or the file it names (relative to its kubeconfig). */
 function material(data: unknown, file: unknown, dir: string | undefined): string | undefined {
   if (typeof data === "string" && data !== "") {
-    const text = decodeBase64Text(data);
-    if (text === undefined) throw new Error("Invalid base64 in a *-data field");
-    return text;
+    try {
+      return new TextDecoder().decode(Uint8Array.fromBase64(data));
+    } catch (err) {
+      throw new Error("Invalid base64 in a *-data field", { cause: err });
+    }
   }
   if (typeof file === "string" && file !== "") {
     return Deno.readTextFileSync(isAbsolute(file) || !dir ? file : join(dir, file));

@@ -1,6 +1,7 @@
 import type { Store } from "../store.ts";
 import type { CertMetrics } from "./cert_metrics.ts";
 import { gzipMember } from "./gzip.ts";
+import { renderKubeMetrics } from "./kube_metrics.ts";
 import { renderProcessMetrics } from "./process_metrics.ts";
 import type { SelfMetrics } from "./self_metrics.ts";
 import { renderSourceMetrics } from "./source_metrics.ts";
@@ -14,6 +15,7 @@ export class Exposition {
   readonly #self: SelfMetrics;
   readonly #now: () => number;
   readonly #keystores: { pkcs12?: ReadonlySet<string>; jks?: ReadonlySet<string> };
+  readonly #exposeDiagnostics: boolean;
   /** Duration of the last render in seconds (status page). */
   lastDuration = 0;
 
@@ -24,9 +26,12 @@ export class Exposition {
     options: {
       now?: () => number;
       keystores?: { pkcs12?: ReadonlySet<string>; jks?: ReadonlySet<string> };
+      /** Render `x509_kube_request_duration_seconds` and `x509_kube_informer_scope`. */
+      exposeDiagnostics?: boolean;
     } = {},
   ) {
     this.#store = store;
+    this.#exposeDiagnostics = options.exposeDiagnostics ?? false;
     this.#keystores = options.keystores ?? {};
     this.#certs = certs;
     this.#self = self;
@@ -46,7 +51,8 @@ export class Exposition {
     // Observe before rendering our own registry so this scrape's duration is in it.
     this.lastDuration = (performance.now() - started) / 1000;
     this.#self.scrapeDuration.observe(this.lastDuration);
-    const fresh = encoder.encode(rest + await this.#self.render());
+    const kube = renderKubeMetrics(this.#store, { exposeDiagnostics: this.#exposeDiagnostics });
+    const fresh = encoder.encode(rest + await this.#self.render(this.#store) + kube);
     const chunks = certs.deflated ? gzipMember(fresh, certs.deflated) : [fresh, certs.plain];
     return { encoding: certs.deflated ? "gzip" : "identity", chunks };
   }

@@ -1,21 +1,12 @@
-import type { Bundle, Certificate, Crl, DistinguishedName, DnField, Location } from "../bundle.ts";
+import type { Bundle, Certificate, Crl, DistinguishedName, DnField } from "../bundle.ts";
 import { DN_FIELDS } from "../bundle.ts";
+import type { LabelColumn } from "../sources/kind.ts";
+import { locationColumns } from "../sources/kinds.ts";
 
 /** Escapes a label value for the Prometheus text format. */
 export function escapeLabelValue(value: string): string {
   if (!/[\\"\n]/.test(value)) return value;
   return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
-}
-
-/**
- * Turns an object label key into a label-name suffix, as upstream does:
- * characters outside `[A-Za-z0-9_]` become `_`, a leading digit gets a `_`.
- */
-export function sanitizeLabelName(name: string): string {
-  let out = name.replace(/[^A-Za-z0-9_]/g, "_");
-  if (out === "") out = "_";
-  if (/^[0-9]/.test(out)) out = "_" + out;
-  return out;
 }
 
 /** Drops the first `n` components of a path, keeping it absolute if it was (upstream semantics). */
@@ -38,8 +29,6 @@ export interface LabelSchemaOptions {
   readonly extraLabelNames?: readonly string[];
 }
 
-type LocationColumn = readonly [string, (l: Location) => string | undefined];
-
 /**
  * The per-certificate label schema, in upstream's column order. Every series
  * carries every column (empty where it does not apply), so the label set of a
@@ -50,34 +39,21 @@ export class LabelSchema {
   readonly #issuer: readonly DnField[];
   readonly #trim: number;
   readonly #extra: readonly string[];
-  readonly #location: readonly LocationColumn[];
+  /** Every source kind's columns: a family's label set never depends on the configured kinds. */
+  readonly #location: readonly LabelColumn[];
 
   constructor(options: LabelSchemaOptions = {}) {
     this.#subject = orderFields(options.subjectFields);
     this.#issuer = orderFields(options.issuerFields);
     this.#trim = options.trimPathComponents ?? 0;
     this.#extra = options.extraLabelNames ?? [];
-    this.#location = [
-      ["filename", (l) => l.filepath === undefined ? undefined : basename(l.filepath)],
-      ["filepath", (l) => l.filepath === undefined ? undefined : trimPath(l.filepath, this.#trim)],
-      ["embedded_kind", (l) => l.embeddedKind],
-      ["embedded_key", (l) => l.embeddedKey],
-      ["secret_namespace", (l) => l.secretNamespace],
-      ["secret_name", (l) => l.secretName],
-      ["secret_key", (l) => l.secretKey],
-      ["configmap_namespace", (l) => l.configmapNamespace],
-      ["configmap_name", (l) => l.configmapName],
-      ["configmap_key", (l) => l.configmapKey],
-      ["cabundle_resource_kind", (l) => l.cabundleResourceKind],
-      ["cabundle_resource_name", (l) => l.cabundleResourceName],
-      ["cabundle_entry", (l) => l.cabundleEntry],
-    ];
+    this.#location = locationColumns();
   }
 
   /** Label names in order, without `discriminator`. */
   names(): string[] {
     return [
-      ...this.#location.map(([n]) => n),
+      ...this.#location.map((c) => c.name),
       "serial_number",
       "crl_number",
       ...this.#issuer.map((f) => `issuer_${f}`),
@@ -90,8 +66,10 @@ export class LabelSchema {
   locationLabels(bundle: Bundle): { head: string; tail: string } {
     const l = bundle.location;
     let head = "";
-    for (const [name, get] of this.#location) {
-      head += `${name}="${escapeLabelValue(get(l) ?? "")}",`;
+    for (const column of this.#location) {
+      let value = column.value(l) ?? "";
+      if (column.path) value = trimPath(value, this.#trim);
+      head += `${column.name}="${escapeLabelValue(value)}",`;
     }
     let tail = "";
     for (const name of this.#extra) {
@@ -130,9 +108,4 @@ function dnLabels(
 function orderFields(fields: readonly DnField[] | undefined): readonly DnField[] {
   if (!fields || fields.length === 0) return DN_FIELDS;
   return DN_FIELDS.filter((f) => fields.includes(f));
-}
-
-function basename(path: string): string {
-  const i = path.lastIndexOf("/");
-  return i < 0 ? path : path.slice(i + 1);
 }

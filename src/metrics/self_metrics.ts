@@ -1,4 +1,6 @@
-import { Counter, Gauge, Histogram, Registry } from "./_prom.ts";
+import type { Store } from "../store.ts";
+import { Gauge, Histogram, Registry } from "./_prom.ts";
+import { renderHistogram } from "./_histogram.ts";
 
 export interface BuildLabels {
   readonly version: string;
@@ -7,19 +9,18 @@ export interface BuildLabels {
 }
 
 /**
- * The exporter's own instruments (latency histograms, panic and Kubernetes
- * counters), kept in a prom-client registry: few series, updated from many
- * places, so a client library is the right tool here — unlike the
- * per-certificate families, which are rendered straight from the store.
+ * The exporter's own instruments: build info and scrape latency, both owned by
+ * the metrics layer (the scrape is its own work), kept in a prom-client
+ * registry. What sources report (panics, parse time) is rendered from the store.
  */
 export class SelfMetrics {
   readonly registry = new Registry();
   readonly scrapeDuration: Histogram;
-  readonly panics: Counter<"component">;
-  readonly parseDuration: Histogram<"format"> | undefined;
+  readonly #exposeDiagnostics: boolean;
 
   constructor(build: BuildLabels, options: { exposeDiagnostics?: boolean } = {}) {
     const registers = [this.registry];
+    this.#exposeDiagnostics = options.exposeDiagnostics ?? false;
     const info = new Gauge({
       name: "x509_exporter_build_info",
       help: "A constant 1, labelled with the exporter's version, revision and Deno version",
@@ -36,26 +37,23 @@ export class SelfMetrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 10, 30],
       registers,
     });
-    this.panics = new Counter({
-      name: "x509_panic_total",
-      help: "Unexpected exceptions caught and survived, by component; 0 in a healthy exporter",
-      labelNames: ["component"],
-      registers,
-    });
-    for (const component of ["source", "server", "scrape"]) this.panics.inc({ component }, 0);
-    if (options.exposeDiagnostics) {
-      this.parseDuration = new Histogram({
-        name: "x509_parse_duration_seconds",
-        help: "Time spent decoding one bundle, by format",
-        labelNames: ["format"],
-        buckets: [0.00001, 0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
-        registers,
-      });
-    }
   }
 
-  /** Text of every instrument in this registry. */
-  render(): Promise<string> {
-    return this.registry.metrics();
+  /** Text of the registry, then the panic and parse-time families from the store. */
+  async render(store: Store): Promise<string> {
+    let out = await this.registry.metrics();
+    out += "# HELP x509_panic_total Unexpected exceptions caught and survived, by component; " +
+      "0 in a healthy exporter\n# TYPE x509_panic_total counter\n";
+    for (const [component, n] of store.panics) {
+      out += `x509_panic_total{component="${component}"} ${n}\n`;
+    }
+    if (this.#exposeDiagnostics) {
+      out += renderHistogram(
+        "x509_parse_duration_seconds",
+        "Time spent decoding one bundle, by format",
+        store.parseDurations,
+      );
+    }
+    return out;
   }
 }

@@ -6,8 +6,9 @@
  * instantiated; the walk follows the Object Serialization Stream Protocol
  * (https://docs.oracle.com/en/java/javase/17/docs/specs/serialization/protocol.html).
  *
- * Every step consumes input and nesting is capped, so hostile streams end in a
- * reader failure rather than a loop or a stack overflow.
+ * Every step consumes input and nesting is capped (`maxDepth`, from
+ * `DecodeLimits.maxNestingDepth`), so hostile streams end in a reader failure
+ * rather than a loop or a stack overflow.
  *
  * @module
  */
@@ -40,7 +41,6 @@ const PRIMITIVE_SIZES: Readonly<Record<string, number>> = {
   S: 2,
   Z: 1,
 };
-const MAX_DEPTH = 32;
 
 interface ClassDesc {
   readonly name: string;
@@ -51,25 +51,27 @@ interface ClassDesc {
 }
 
 /** Advances `reader` past one serialization stream (header and one object). */
-export function skipSerializedObject(reader: DataReader): void {
+export function skipSerializedObject(reader: DataReader, maxDepth: number): void {
   if (reader.u16() !== STREAM_MAGIC || reader.u16() !== STREAM_VERSION) {
     throw reader.fail("secret-key entry is not a Java serialization stream");
   }
-  new Walker(reader).content(reader.u8(), 0);
+  new Walker(reader, maxDepth).content(reader.u8(), 0);
 }
 
 class Walker {
   readonly #reader: DataReader;
+  readonly #maxDepth: number;
   /** Objects by handle; only class descriptors are ever looked up again. */
   readonly #handles: (ClassDesc | undefined)[] = [];
 
-  constructor(reader: DataReader) {
+  constructor(reader: DataReader, maxDepth: number) {
     this.#reader = reader;
+    this.#maxDepth = maxDepth;
   }
 
   content(tag: number, depth: number): void {
     const r = this.#reader;
-    if (depth > MAX_DEPTH) throw r.fail("serialized object nested too deeply");
+    if (depth > this.#maxDepth) throw r.fail("serialized object nested too deeply");
     switch (tag) {
       case TC_NULL:
         return;
@@ -138,7 +140,7 @@ class Walker {
 
   #newClassDesc(depth: number): ClassDesc {
     const r = this.#reader;
-    if (depth > MAX_DEPTH) throw r.fail("serialized object nested too deeply");
+    if (depth > this.#maxDepth) throw r.fail("serialized object nested too deeply");
     const desc: ClassDesc = { name: r.utf(), flags: 0, fields: [], superDesc: null };
     r.skip(8); // serialVersionUID
     this.#handles.push(desc);
@@ -160,7 +162,7 @@ class Walker {
     // Superclass data comes first. References can make the chain cyclic, hence the cap.
     const chain: ClassDesc[] = [];
     for (let d: ClassDesc | null = desc; d !== null; d = d.superDesc) {
-      if (chain.length === MAX_DEPTH) throw r.fail("serialized class hierarchy too deep");
+      if (chain.length === this.#maxDepth) throw r.fail("serialized class hierarchy too deep");
       chain.unshift(d);
     }
     for (const d of chain) {

@@ -1,21 +1,26 @@
 import type { Item } from "../bundle.ts";
 import type { Reason } from "../errors.ts";
 import { SourceError } from "../errors.ts";
+import { ItemCollector } from "./_item_collector.ts";
 import type { CertificateCache } from "./cert_cache.ts";
 import { parseCrl } from "./crl.ts";
 import { readTlv } from "./der.ts";
 import { extractJksCertificates, isJks } from "./jks.ts";
-import { hasPemMarker, splitPem } from "./pem.ts";
+import type { DecodeLimits } from "./limits.ts";
+import { hasPemMarker, pemBlocks } from "./pem.ts";
 import { extractPkcs12Certificates, isPkcs12Like } from "./pkcs12.ts";
 
-/** The encodings a file or object key may hold, tried in the configured order. */
-export const FORMATS = ["pem", "der", "pkcs12", "jks"] as const;
-export type Format = typeof FORMATS[number];
+export type { DecodeLimits } from "./limits.ts";
+
+import type { Format } from "../format.ts";
+export { type Format, FORMATS } from "../format.ts";
 
 export interface DecodeOptions {
   /** Formats to try, in order. @default ["pem"] */
   readonly formats?: readonly Format[];
   readonly cache: CertificateCache;
+  /** Bounds on the work one input may cost; the config layer owns their values. */
+  readonly limits: DecodeLimits;
   /** Passphrases to try, in order, per keystore format. @default [""] */
   readonly passphrases?: { readonly pkcs12?: readonly string[]; readonly jks?: readonly string[] };
   /** Called with the time spent per decoded bundle (feeds `x509_parse_duration_seconds`). */
@@ -39,14 +44,37 @@ const NOT_THIS_FORMAT: Record<Format, Reason> = {
 };
 
 /**
+ * How much a format's sniff says about failing data: a JKS magic number is
+ * four exact bytes, a PFX is a SEQUENCE opening with INTEGER 3, DER is any
+ * SEQUENCE. A PKCS#12 file is DER too, so its own parser's verdict must win
+ * over "not a DER certificate" whatever the order of `formats`.
+ */
+const SNIFF_STRENGTH: Record<Format, number> = { pem: 0, der: 1, pkcs12: 2, jks: 3 };
+
+/**
  * Turns the bytes of one file or object key into bundle items. Never throws:
  * every problem becomes an error item with a stable reason, next to the
  * certificates that did parse. Formats are tried in order; the first that
- * yields a certificate or CRL wins, else the first failure is reported.
+ * yields a certificate or CRL wins. When none does, a wrong passphrase is
+ * reported first, else the failure of the format whose sniff matched most
+ * specifically (so a PKCS#12 file is never reported as bad DER).
+ *
+ * Work is bounded by `options.limits`: an input over `maxInputBytes` is one
+ * `too_large` item; items past `maxCertificates` / `maxErrorItems` are
+ * dropped and counted in one `too_many_items` item.
  */
 export function decodeItems(data: Uint8Array, options: DecodeOptions): Item[] {
+  const { limits } = options;
+  if (data.length > limits.maxInputBytes) {
+    return [
+      errorItem(
+        "too_large",
+        `Input of ${data.length} bytes is over the limit of ${limits.maxInputBytes}`,
+      ),
+    ];
+  }
   const formats = options.formats ?? ["pem"];
-  let firstFailure: Item[] | undefined;
+  let failure: { items: Item[]; rank: number } | undefined;
   for (const format of formats) {
     const started = performance.now();
     const items = attempt(format, data, options);
@@ -58,9 +86,11 @@ export function decodeItems(data: Uint8Array, options: DecodeOptions): Item[] {
         ? items
         : [errorItem("no_certificate_found", "No certificate in data", 0)];
     }
-    firstFailure ??= items;
+    const wrongPassphrase = items.some((i) => i.kind === "error" && i.reason === "bad_passphrase");
+    const rank = wrongPassphrase ? 10 : SNIFF_STRENGTH[format];
+    if (failure === undefined || rank > failure.rank) failure = { items, rank };
   }
-  if (firstFailure) return firstFailure;
+  if (failure) return failure.items;
   const binary = formats.find((f) => f !== "pem");
   if (binary) {
     return [errorItem(NOT_THIS_FORMAT[binary], `Data is not in any of: ${formats.join(", ")}`, 0)];
@@ -69,24 +99,27 @@ export function decodeItems(data: Uint8Array, options: DecodeOptions): Item[] {
 }
 
 function attempt(format: Format, data: Uint8Array, options: DecodeOptions): Attempt {
+  const { cache, limits } = options;
   switch (format) {
     case "pem":
-      return hasPemMarker(data) ? decodePem(data, options.cache) : null;
+      return hasPemMarker(data) ? decodePem(data, cache, limits) : null;
     case "der":
-      return decodeDer(data, options.cache);
+      return decodeDer(data, cache);
     case "pkcs12":
       if (!isPkcs12Like(data)) return null;
       return keystore(
         "pkcs12",
-        () => extractPkcs12Certificates(data, options.passphrases?.pkcs12 ?? [""]),
-        options.cache,
+        () => extractPkcs12Certificates(data, options.passphrases?.pkcs12 ?? [""], limits),
+        cache,
+        limits,
       );
     case "jks":
       if (!isJks(data)) return null;
       return keystore(
         "jks",
-        () => extractJksCertificates(data, options.passphrases?.jks ?? [""]),
-        options.cache,
+        () => extractJksCertificates(data, options.passphrases?.jks ?? [""], limits),
+        cache,
+        limits,
       );
   }
 }
@@ -95,59 +128,71 @@ function keystore(
   format: "pkcs12" | "jks",
   extract: () => Uint8Array[],
   cache: CertificateCache,
+  limits: DecodeLimits,
 ): Item[] {
+  const malformed = format === "pkcs12" ? "bad_pkcs12" : "bad_jks";
   let ders: Uint8Array[];
   try {
     ders = extract();
   } catch (err) {
-    const item = errorItemFrom(err, format === "pkcs12" ? "bad_pkcs12" : "bad_jks");
+    const item = errorItemFrom(err, malformed);
     return [item.kind === "error" && item.reason === "bad_passphrase" ? { ...item, format } : item];
   }
   if (ders.length === 0) return [errorItem("no_certificate_found", `Empty ${format} keystore`, 0)];
-  return ders.map((der, index) => certItem(der, cache, index, "decode_failed"));
+  // Upstream fails the whole store on one unparsable certificate (bad_pkcs12 / bad_jks);
+  // the same reason here, but the good certificates beside it are kept.
+  const items = new ItemCollector(limits);
+  for (const der of ders) {
+    if (items.full) items.skip();
+    else items.add(certItem(der, cache, items.next, malformed));
+  }
+  return items.finish();
 }
 
-function decodePem(data: Uint8Array, cache: CertificateCache): Item[] {
-  const items: Item[] = [];
+function decodePem(data: Uint8Array, cache: CertificateCache, limits: DecodeLimits): Item[] {
+  const items = new ItemCollector(limits);
   const text = new TextDecoder("utf-8", { fatal: false }).decode(data);
-  for (const block of splitPem(text)) {
-    const index = items.length;
+  for (const block of pemBlocks(text)) {
     const isCrl = CRL_BLOCKS.has(block.type);
+    // A known non-certificate type (a key) is not our concern, broken or not.
+    if (
+      !isCrl && !CERT_BLOCKS.has(block.type) && !(block.error !== undefined && block.type === "")
+    ) {
+      continue;
+    }
+    if (items.full) {
+      items.skip();
+      continue;
+    }
+    const index = items.next;
     if (block.error !== undefined) {
-      // A broken block of a known non-certificate type (a key) is not our concern.
-      if (block.type === "" || CERT_BLOCKS.has(block.type) || isCrl) {
-        items.push(
-          errorItem(
-            isCrl ? "bad_crl" : "bad_pem",
-            `${block.error} in ${block.type || "PEM"} block`,
-            index,
-          ),
-        );
-      }
-      continue;
+      const what = block.type || "PEM";
+      items.add(errorItem(isCrl ? "bad_crl" : "bad_pem", `${block.error} in ${what} block`, index));
+    } else if (isCrl) {
+      items.add(crlItem(block.der!, index));
+    } else {
+      items.add(pemCertItem(block.type, block.der!, cache, index));
     }
-    if (block.der === undefined) continue;
-    if (isCrl) {
-      items.push(crlItem(block.der, index));
-      continue;
-    }
-    if (!CERT_BLOCKS.has(block.type)) continue;
-    let der = block.der;
-    if (block.type === "TRUSTED CERTIFICATE") {
-      // OpenSSL appends trust settings after the certificate: keep only the first TLV.
-      try {
-        der = der.subarray(0, readTlv(der, 0).end);
-      } catch (err) {
-        items.push(errorItem("decode_failed", describe(err), index));
-        continue;
-      }
-    }
-    items.push(certItem(der, cache, index, "decode_failed"));
   }
-  return items;
+  return items.finish();
+}
+
+/** A certificate block's item; whatever is wrong inside a PEM block is `bad_pem`, as upstream. */
+function pemCertItem(type: string, der: Uint8Array, cache: CertificateCache, index: number): Item {
+  if (type === "TRUSTED CERTIFICATE") {
+    // OpenSSL appends trust settings after the certificate: keep only the first TLV.
+    try {
+      der = der.subarray(0, readTlv(der, 0).end);
+    } catch (err) {
+      return errorItem("bad_pem", describe(err), index);
+    }
+  }
+  return certItem(der, cache, index, "bad_pem");
 }
 
 function decodeDer(data: Uint8Array, cache: CertificateCache): Attempt {
+  // Upstream's DER parser calls empty input "no certificate", anything else unparsable bad_der.
+  if (data.length === 0) return [errorItem("no_certificate_found", "Empty input", 0)];
   // A DER certificate or CRL starts with a SEQUENCE; anything else is not ours to claim.
   if (data[0] !== 0x30) return null;
   const item = certItem(data, cache, 0, "bad_der");

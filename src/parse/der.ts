@@ -165,40 +165,144 @@ export function decodeString(data: Uint8Array, tlv: Tlv): string | undefined {
   }
 }
 
-/** Decodes UTCTime / GeneralizedTime into seconds since the epoch. */
+/**
+ * Decodes UTCTime / GeneralizedTime into seconds since the epoch, accepting
+ * exactly what Go's crypto/x509 accepts, so a certificate upstream rejects is
+ * an error here too rather than a wrong date:
+ * - UTCTime `YYMMDDHHMM[SS]` then `Z` or `±hhmm`; YY 50–99 is 19YY, 00–49 is
+ *   20YY (RFC 5280 §4.1.2.5.1).
+ * - GeneralizedTime `YYYYMMDDHHMMSS` then `Z` or `±hhmm`, no fraction; the
+ *   year is taken as written, 0001 included.
+ * - Every field in range for its month and year: no Feb 30, no hour 24, no
+ *   second 60. A zero offset must be written `Z` (Go re-formats and compares).
+ */
 export function decodeTime(data: Uint8Array, tlv: Tlv): number {
   const s = latin1.decode(data.subarray(tlv.start, tlv.end));
-  let m: RegExpExecArray | null;
   let year: number;
-  let rest: string;
+  let pos: number;
   if (tlv.tag === TAG.UTC_TIME) {
-    m = /^(\d{2})(\d{8}(?:\d{2})?)(Z|[+-]\d{4})$/.exec(s);
-    if (!m) throw new DerError(`Bad UTCTime "${s}"`, tlv.offset);
-    const yy = Number(m[1]);
-    // RFC 5280: years 50..99 are 19xx, 00..49 are 20xx.
-    year = yy >= 50 ? 1900 + yy : 2000 + yy;
-    rest = m[2]!;
+    const yy = digits(s, 0, 2);
+    year = yy < 0 ? -1 : yy >= 50 ? 1900 + yy : 2000 + yy;
+    pos = 2;
   } else if (tlv.tag === TAG.GENERALIZED_TIME) {
-    m = /^(\d{4})(\d{8}(?:\d{2})?)(?:\.\d+)?(Z|[+-]\d{4})$/.exec(s);
-    if (!m) throw new DerError(`Bad GeneralizedTime "${s}"`, tlv.offset);
-    year = Number(m[1]);
-    rest = m[2]!;
+    year = digits(s, 0, 4);
+    pos = 4;
   } else {
     throw new DerError("Expected a time", tlv.offset);
   }
-  const month = Number(rest.slice(0, 2));
-  const day = Number(rest.slice(2, 4));
-  const hour = Number(rest.slice(4, 6));
-  const minute = Number(rest.slice(6, 8));
-  const second = rest.length > 8 ? Number(rest.slice(8, 10)) : 0;
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
-    throw new DerError(`Time out of range "${s}"`, tlv.offset);
+  const month = digits(s, pos, 2);
+  const day = digits(s, pos + 2, 2);
+  const hour = digits(s, pos + 4, 2);
+  const minute = digits(s, pos + 6, 2);
+  pos += 8;
+  // Seconds are optional in UTCTime only (Go accepts the minute form RFC 5280 forbids).
+  let second = 0;
+  if (tlv.tag === TAG.GENERALIZED_TIME || (s[pos] !== "Z" && s[pos] !== "+" && s[pos] !== "-")) {
+    second = digits(s, pos, 2);
+    pos += 2;
   }
-  let t = Date.UTC(year, month - 1, day, hour, minute, second) / 1000;
-  const zone = m[3]!;
-  if (zone !== "Z") {
-    const sign = zone[0] === "+" ? 1 : -1;
-    t -= sign * (Number(zone.slice(1, 3)) * 3600 + Number(zone.slice(3, 5)) * 60);
+  const offset = zoneOffset(s, pos);
+  if (
+    year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) ||
+    hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 ||
+    offset === undefined
+  ) {
+    const kind = tlv.tag === TAG.UTC_TIME ? "UTCTime" : "GeneralizedTime";
+    throw new DerError(`Bad ${kind} "${s}"`, tlv.offset);
   }
-  return t;
+  return daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset;
+}
+
+/** The non-negative number written with `count` ASCII digits at `at`, or -1. */
+function digits(s: string, at: number, count: number): number {
+  if (at + count > s.length) return -1;
+  let value = 0;
+  for (let i = at; i < at + count; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value;
+}
+
+/** Seconds east of UTC for a `Z` or `±hhmm` suffix that ends the string; undefined if malformed. */
+function zoneOffset(s: string, at: number): number | undefined {
+  if (s[at] === "Z") return at + 1 === s.length ? 0 : undefined;
+  if ((s[at] !== "+" && s[at] !== "-") || at + 5 !== s.length) return undefined;
+  const hours = digits(s, at + 1, 2);
+  const minutes = digits(s, at + 3, 2);
+  // Go's time.Parse takes offset hours up to 24 (and re-formats them the same).
+  if (hours < 0 || hours > 24 || minutes < 0 || minutes > 59) return undefined;
+  const seconds = hours * 3600 + minutes * 60;
+  if (seconds === 0) return undefined;
+  return s[at] === "+" ? seconds : -seconds;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/**
+ * Days since 1970-01-01 of a proleptic Gregorian date, in integer arithmetic:
+ * Date.UTC would read years 0–99 as 1900–1999.
+ */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) +
+    dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
+}
+
+/**
+ * Refuses BER/DER whose constructed values nest deeper than `maxDepth`,
+ * without recursing: for input about to be handed to a recursive parser
+ * (node-forge's), which would otherwise walk any depth the bytes describe.
+ * Only the first top-level value is walked; where the encoding turns
+ * malformed the walk stops and leaves the verdict to that parser.
+ */
+export function checkNesting(data: Uint8Array, maxDepth: number): void {
+  /** End offset of each open constructed value; -1 for an indefinite length. */
+  const ends: number[] = [];
+  let pos = 0;
+  while (pos < data.length) {
+    let top = ends[ends.length - 1];
+    while (top !== undefined && top >= 0 && pos >= top) {
+      ends.pop();
+      top = ends[ends.length - 1];
+    }
+    if (top === undefined && pos > 0) return; // the first value is done
+    if (top === -1 && data[pos] === 0 && data[pos + 1] === 0) {
+      ends.pop(); // end-of-contents of an indefinite length
+      pos += 2;
+      continue;
+    }
+    const identifier = data[pos++]!;
+    if ((identifier & 0x1f) === 0x1f) {
+      while (pos < data.length && data[pos]! & 0x80) pos++; // high-tag-number form
+      pos++;
+    }
+    if (pos >= data.length) return;
+    const first = data[pos++]!;
+    let length = -1;
+    if (first < 0x80) length = first;
+    else if (first > 0x80) {
+      const count = first & 0x7f;
+      if (count > 4 || pos + count > data.length) return;
+      length = 0;
+      for (let i = 0; i < count; i++) length = length * 256 + data[pos++]!;
+    }
+    if (identifier & 0x20) {
+      if (ends.length >= maxDepth) {
+        throw new DerError(`Nested deeper than ${maxDepth} levels`, pos);
+      }
+      ends.push(length < 0 ? -1 : pos + length);
+    } else {
+      if (length < 0) return; // a primitive cannot have an indefinite length
+      pos += length;
+    }
+  }
 }

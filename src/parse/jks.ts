@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
 import { SourceError } from "../errors.ts";
 import { DataReader } from "./_data_reader.ts";
 import { skipSerializedObject } from "./_java_serialization.ts";
+import type { DecodeLimits } from "./limits.ts";
 
 const JKS_MAGIC = 0xfeedfeed;
 const JCEKS_MAGIC = 0xcececece;
@@ -35,7 +36,8 @@ export function isJks(data: Uint8Array): boolean {
  * JCEKS secret-key entries are stepped over. Synchronous.
  *
  * The store's integrity hash must match one of `passphrases` (tried in order),
- * as Java requires when a password is given.
+ * as Java requires when a password is given. `limits.maxNestingDepth` bounds
+ * the walk of JCEKS secret-key entries.
  *
  * @throws {SourceError} `bad_passphrase` when no passphrase matches the integrity hash
  *   (Java cannot tell this from tampering either), `bad_jks` for malformed,
@@ -44,6 +46,7 @@ export function isJks(data: Uint8Array): boolean {
 export function extractJksCertificates(
   data: Uint8Array,
   passphrases: readonly string[],
+  limits: Pick<DecodeLimits, "maxNestingDepth">,
 ): Uint8Array[] {
   const reader = new DataReader(data, bad);
   const magic = reader.u32();
@@ -67,7 +70,7 @@ export function extractJksCertificates(
       pushCertificate(reader, version, certs);
     } else if (tag === SECRET_KEY_ENTRY && magic === JCEKS_MAGIC) {
       // A serialized SealedObject: walked only to find where the next entry starts.
-      skipSerializedObject(reader);
+      skipSerializedObject(reader, limits.maxNestingDepth);
     } else {
       throw bad(`unknown entry type ${tag}`);
     }

@@ -1,5 +1,3 @@
-import { decodeBase64 } from "../base64.ts";
-
 /** One `-----BEGIN X-----` ... `-----END X-----` block, or the wreck of one. */
 export interface PemBlock {
   readonly type: string;
@@ -31,36 +29,63 @@ export function hasPemMarker(data: Uint8Array): boolean {
  * hide the others in a bundle.
  */
 export function splitPem(text: string): PemBlock[] {
-  const blocks: PemBlock[] = [];
-  let pos = 0;
-  while (true) {
-    const begin = text.indexOf(BEGIN, pos);
-    if (begin < 0) break;
-    const typeEnd = text.indexOf(DASHES, begin + BEGIN.length);
-    const lineEnd = nextLineEnd(text, begin);
-    if (typeEnd < 0 || typeEnd > lineEnd) {
-      blocks.push({ type: "", error: "Malformed BEGIN line" });
-      pos = lineEnd;
-      continue;
-    }
-    const type = text.slice(begin + BEGIN.length, typeEnd);
-    const endMarker = `-----END ${type}-----`;
-    const end = text.indexOf(endMarker, typeEnd);
-    const nextBegin = text.indexOf(BEGIN, typeEnd);
-    if (end < 0 || (nextBegin >= 0 && nextBegin < end)) {
-      blocks.push({ type, error: `Missing "${endMarker}"` });
-      pos = nextBegin >= 0 ? nextBegin : text.length;
-      continue;
-    }
-    blocks.push(decodeBody(type, text.slice(lineEnd, end)));
-    pos = end + endMarker.length;
-  }
-  return blocks;
+  return [...pemBlocks(text)];
 }
 
-function nextLineEnd(text: string, from: number): number {
-  const nl = text.indexOf("\n", from);
-  return nl < 0 ? text.length : nl + 1;
+/**
+ * The blocks of {@link splitPem}, one at a time. Linear in the text: each
+ * search is bounded by the next BEGIN line, so a file of BEGIN lines that
+ * never END costs one pass, not one pass per line.
+ */
+export function* pemBlocks(text: string): Generator<PemBlock> {
+  const lineEnds = new LineEnds(text);
+  let begin = text.indexOf(BEGIN);
+  while (begin >= 0) {
+    const typeStart = begin + BEGIN.length;
+    const next = text.indexOf(BEGIN, typeStart);
+    const limit = next < 0 ? text.length : next;
+    const lineEnd = Math.min(lineEnds.after(begin), limit);
+    const typeEnd = indexWithin(text, DASHES, typeStart, lineEnd);
+    if (typeEnd < 0) {
+      yield { type: "", error: "Malformed BEGIN line" };
+      begin = next;
+      continue;
+    }
+    const type = text.slice(typeStart, typeEnd);
+    const endMarker = `-----END ${type}-----`;
+    const end = indexWithin(text, endMarker, typeEnd, limit);
+    yield end < 0
+      ? { type, error: `Missing "${endMarker}"` }
+      : decodeBody(type, text.slice(Math.min(lineEnd, end), end));
+    begin = next;
+  }
+}
+
+/** `text.indexOf(needle, from)`, but only a match ending by `to` counts, and nothing past `to` is read. */
+function indexWithin(text: string, needle: string, from: number, to: number): number {
+  if (to - from < needle.length) return -1;
+  // V8 slices long strings by reference, so this costs the search only.
+  const found = text.slice(from, to).indexOf(needle);
+  return found < 0 ? -1 : from + found;
+}
+
+/** Finds where lines end; the last answer is kept, so increasing queries cost one pass in all. */
+class LineEnds {
+  readonly #text: string;
+  #newline = -1;
+
+  constructor(text: string) {
+    this.#text = text;
+  }
+
+  /** The offset just past the line holding `offset`. */
+  after(offset: number): number {
+    if (this.#newline < offset) {
+      const found = this.#text.indexOf("\n", offset);
+      this.#newline = found < 0 ? this.#text.length : found;
+    }
+    return Math.min(this.#newline + 1, this.#text.length);
+  }
 }
 
 function decodeBody(type: string, body: string): PemBlock {
@@ -72,8 +97,12 @@ function decodeBody(type: string, body: string): PemBlock {
     if (!BASE64_LINE.test(line)) return { type, error: "Invalid base64 in body" };
     b64 += line;
   }
-  const der = decodeBase64(b64);
-  if (der === undefined) return { type, error: "Invalid base64 in body" };
+  let der: Uint8Array;
+  try {
+    der = Uint8Array.fromBase64(b64);
+  } catch {
+    return { type, error: "Invalid base64 in body" };
+  }
   if (der.length === 0) return { type, error: "Empty body" };
   return { type, der };
 }

@@ -11,6 +11,8 @@
  * @module
  */
 import { SourceError } from "../errors.ts";
+import { checkNesting } from "./der.ts";
+import type { DecodeLimits } from "./limits.ts";
 import {
   type Asn1,
   type Cipher,
@@ -49,11 +51,8 @@ const MAC_DIGESTS: Readonly<Record<string, DigestName>> = {
   "2.16.840.1.101.3.4.2.3": "sha512",
 };
 
-/**
- * Iteration counts above this are refused: the KDFs run in JavaScript, so a
- * crafted count would stall the scrape. Real files use 1 to 100 000.
- */
-const MAX_ITERATIONS = 1_000_000;
+/** What one file may cost: the KDFs run in JavaScript, on the event loop. */
+type Pkcs12Limits = Pick<DecodeLimits, "maxPkcs12Iterations" | "maxNestingDepth">;
 /** Nested SafeContents bags are legal but never deep in practice. */
 const MAX_NESTING = 8;
 
@@ -95,16 +94,22 @@ export function isPkcs12Like(data: Uint8Array): boolean {
  * `passphrases` are tried in order; an empty one also stands for "no
  * password", which some tools write instead.
  *
+ * Iteration counts are checked against `limits.maxPkcs12Iterations` before
+ * any key derivation runs, and every ASN.1 structure against
+ * `limits.maxNestingDepth` before node-forge (which recurses) parses it.
+ *
  * @throws {SourceError} `bad_passphrase` when none verifies the MAC or decrypts the contents,
- *   `bad_pkcs12` for malformed, truncated or unsupported input,
+ *   `too_many_iterations` when a KDF asks for more iterations than allowed,
+ *   `bad_pkcs12` for malformed, truncated, too deeply nested or unsupported input,
  *   `no_certificate_found` for a file without certificates.
  */
 export function extractPkcs12Certificates(
   data: Uint8Array,
   passphrases: readonly string[],
+  limits: Pkcs12Limits,
 ): Uint8Array[] {
   try {
-    return extract(data, passphrases);
+    return extract(data, passphrases, limits);
   } catch (err) {
     if (err instanceof SourceError) throw err;
     // node-forge throws plain Errors (and RangeError on absurd nesting) for malformed input.
@@ -113,8 +118,13 @@ export function extractPkcs12Certificates(
   }
 }
 
-function extract(data: Uint8Array, passphrases: readonly string[]): Uint8Array[] {
+function extract(
+  data: Uint8Array,
+  passphrases: readonly string[],
+  limits: Pkcs12Limits,
+): Uint8Array[] {
   if (!isPkcs12Like(data)) throw bad("not a PFX structure");
+  checkNesting(data, limits.maxNestingDepth);
   // Trailing bytes after the PFX are ignored, as OpenSSL does.
   const pfx = children(parseAsn1(toBinary(data), false), 2, "PFX");
   const authSafe = contentInfo(pfx[1]!, "authSafe");
@@ -123,7 +133,7 @@ function extract(data: Uint8Array, passphrases: readonly string[]): Uint8Array[]
 
   let candidates = passphrases.flatMap(toCandidates);
   if (pfx[2] !== undefined) {
-    const mac = macData(pfx[2]);
+    const mac = macData(pfx[2], limits.maxPkcs12Iterations);
     const index = candidates.findIndex((c) => macMatches(mac, authSafeBytes, c));
     if (index < 0) {
       throw new SourceError("bad_passphrase", "PKCS#12 MAC check failed: wrong passphrase");
@@ -133,17 +143,19 @@ function extract(data: Uint8Array, passphrases: readonly string[]): Uint8Array[]
   }
 
   const certs: Uint8Array[] = [];
-  for (const item of children(parse(authSafeBytes, "AuthenticatedSafe"), 0, "AuthenticatedSafe")) {
+  const authenticatedSafe = parse(authSafeBytes, "AuthenticatedSafe", limits);
+  for (const item of children(authenticatedSafe, 0, "AuthenticatedSafe")) {
     const info = contentInfo(item, "AuthenticatedSafe entry");
     if (info.oid === OIDS.data) {
       const safeContents = parse(
         octets(explicitContent(info.content), "SafeContents"),
         "SafeContents",
+        limits,
       );
       collectCertificates(safeContents, certs, 0);
     } else if (info.oid === OIDS.encryptedData) {
-      const encrypted = encryptedContent(explicitContent(info.content));
-      const found = decryptWithAny(encrypted, candidates);
+      const encrypted = encryptedContent(explicitContent(info.content), limits);
+      const found = decryptWithAny(encrypted, candidates, limits);
       if (found === undefined) {
         throw new SourceError(
           "bad_passphrase",
@@ -169,7 +181,7 @@ function toCandidates(passphrase: string): Candidate[] {
   return passphrase === "" ? [{ bmp: "", utf8 }, { bmp: null, utf8 }] : [{ bmp: passphrase, utf8 }];
 }
 
-function macData(node: Asn1): MacData {
+function macData(node: Asn1, maxIterations: number): MacData {
   const [digestInfo, salt, iterations] = children(node, 2, "MacData");
   const [algorithm, digest] = children(digestInfo!, 2, "MacData digest");
   const oid = oidOf(children(algorithm!, 1, "MAC algorithm")[0]!);
@@ -179,7 +191,7 @@ function macData(node: Asn1): MacData {
     digest: name,
     expected: primitive(digest!, OCTET_STRING, "MAC digest"),
     salt: primitive(salt!, OCTET_STRING, "MAC salt"),
-    iterations: iterations === undefined ? 1 : iterationCount(iterations),
+    iterations: iterations === undefined ? 1 : iterationCount(iterations, maxIterations),
   };
 }
 
@@ -193,13 +205,13 @@ function macMatches(mac: MacData, content: string, candidate: Candidate): boolea
   return hmac.digest().getBytes() === mac.expected;
 }
 
-function encryptedContent(node: Asn1): EncryptedContent {
+function encryptedContent(node: Asn1, limits: Pkcs12Limits): EncryptedContent {
   const [, info] = children(node, 2, "EncryptedData");
   const [, algorithm, ciphertext] = children(info!, 3, "EncryptedContentInfo");
   const [oidNode, params] = children(algorithm!, 2, "encryption algorithm");
   const oid = oidOf(oidNode!);
   if (oid !== OIDS.pbes2 && !PKCS12_PBE.has(oid)) throw bad(`unsupported encryption ${oid}`);
-  checkIterations(oid, params!);
+  checkIterations(oid, params!, limits.maxPkcs12Iterations);
   // encryptedContent is [0] IMPLICIT OCTET STRING, primitive or (BER) chunked.
   if (ciphertext!.tagClass !== CONTEXT || ciphertext!.type !== 0) {
     throw bad("missing encrypted content");
@@ -208,27 +220,32 @@ function encryptedContent(node: Asn1): EncryptedContent {
 }
 
 /** Refuses huge KDF iteration counts before node-forge starts looping on them. */
-function checkIterations(oid: string, params: Asn1): void {
+function checkIterations(oid: string, params: Asn1, maxIterations: number): void {
   if (oid === OIDS.pbes2) {
     const [kdf] = children(params, 2, "PBES2 parameters");
     const [, kdfParams] = children(kdf!, 2, "PBES2 key derivation");
-    iterationCount(children(kdfParams!, 2, "PBKDF2 parameters")[1]!);
+    iterationCount(children(kdfParams!, 2, "PBKDF2 parameters")[1]!, maxIterations);
   } else {
-    iterationCount(children(params, 2, "PBE parameters")[1]!);
+    iterationCount(children(params, 2, "PBE parameters")[1]!, maxIterations);
   }
 }
 
 function decryptWithAny(
   encrypted: EncryptedContent,
   candidates: readonly Candidate[],
+  limits: Pkcs12Limits,
 ): { candidate: Candidate; safeContents: Asn1 } | undefined {
   for (const candidate of candidates) {
     const cipher = startCipher(encrypted, candidate);
     cipher.update(forge.util.createBuffer(encrypted.ciphertext));
     // A wrong key shows as bad padding or, when the padding happens to pass, as non-DER.
     if (!cipher.finish()) continue;
+    const plaintext = cipher.output.getBytes();
+    // Outside the try: too deep is a bad file, not a wrong key (whose random bytes all but
+    // never nest that deep).
+    checkNesting(fromBinary(plaintext), limits.maxNestingDepth);
     try {
-      const safeContents = parseAsn1(cipher.output.getBytes(), true);
+      const safeContents = parseAsn1(plaintext, true);
       if (safeContents.type === SEQUENCE) return { candidate, safeContents };
     } catch {
       continue;
@@ -301,20 +318,26 @@ function octets(node: Asn1, what: string, implicit = false): string {
   return node.value.map((chunk) => octets(chunk, what)).join("");
 }
 
-function iterationCount(node: Asn1): number {
+function iterationCount(node: Asn1, maxIterations: number): number {
   const bytes = primitive(node, INTEGER, "iteration count");
-  // Leading zero bytes are legal in BER; what remains must fit MAX_ITERATIONS.
+  if (bytes.length === 0 || bytes.charCodeAt(0) >= 0x80) throw bad("iteration count out of range");
+  // Leading zero bytes are legal in BER; more than four significant ones exceed any limit.
   const significant = bytes.replace(/^\0+/, "");
   let value = 0;
   for (const ch of significant.slice(0, 4)) value = value * 256 + ch.charCodeAt(0);
-  if (significant.length > 4 || value > MAX_ITERATIONS || bytes.charCodeAt(0) >= 0x80) {
-    throw bad(`iteration count out of range`);
+  if (significant.length === 0) throw bad("iteration count out of range"); // zero
+  if (significant.length > 4 || value > maxIterations) {
+    const count = significant.length > 4 ? "2^32 or more" : String(value);
+    throw new SourceError(
+      "too_many_iterations",
+      `PKCS#12 asks for ${count} KDF iterations, more than the limit of ${maxIterations}`,
+    );
   }
-  if (value === 0) throw bad("iteration count out of range");
   return value;
 }
 
-function parse(bytes: string, what: string): Asn1 {
+function parse(bytes: string, what: string, limits: Pkcs12Limits): Asn1 {
+  checkNesting(fromBinary(bytes), limits.maxNestingDepth);
   try {
     return parseAsn1(bytes, true);
   } catch (err) {

@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import type { TLSSocket } from "node:tls";
-import type { Handler, ServeOptions, Server } from "./listen.ts";
+import type { Handler, ServeOptions, Server } from "./server.ts";
 import type { WebTlsConfig } from "./web_config.ts";
 
 export async function serveNode(

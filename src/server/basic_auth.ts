@@ -2,7 +2,6 @@
  * HTTP basic authentication against the bcrypt hashes of a web config's
  * `basic_auth_users`, with the same caching and decoy behaviour as upstream.
  */
-import { decodeBase64 } from "../base64.ts";
 import bcrypt from "bcryptjs";
 
 export interface BasicAuth {
@@ -68,13 +67,11 @@ export function unauthorized(): Response {
 function parseBasic(header: string | null): { user: string; password: string } | undefined {
   const match = header?.match(/^Basic\s+([A-Za-z0-9+/=]+)\s*$/i);
   if (!match) return undefined;
-  const bytes = decodeBase64(match[1]!);
-  if (bytes === undefined) return undefined;
   let decoded: string;
   try {
-    decoded = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    decoded = new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.fromBase64(match[1]!));
   } catch {
-    return undefined;
+    return undefined; // not base64, or not UTF-8
   }
   const colon = decoded.indexOf(":");
   if (colon < 0) return undefined;

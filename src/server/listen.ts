@@ -8,30 +8,10 @@
  * tests/listen_test.ts) but speaks HTTP/1.1 only.
  */
 import type { BasicAuth } from "./basic_auth.ts";
+import type { Handler, ServeOptions, Server } from "./server.ts";
 import { needsNodeTls, type WebConfig } from "./web_config.ts";
 
-export type Handler = (request: Request) => Response | Promise<Response>;
-
-export interface ServeOptions {
-  /** @default {"0.0.0.0"} */
-  hostname?: string;
-  /** 0 picks a free port; read it back from {@link Server.addr}. */
-  port: number;
-  /** Absent means plain HTTP without authentication. */
-  webConfig?: WebConfig | undefined;
-  /** Aborting closes the listener and open connections. */
-  signal?: AbortSignal;
-  onListen?: (addr: Deno.NetAddr) => void;
-  /** Called when the handler throws; a 500 is sent either way. */
-  onError?: (error: unknown) => void;
-}
-
-export interface Server {
-  addr: Deno.NetAddr;
-  scheme: "http" | "https";
-  /** Resolves once the server has stopped after the signal aborted. */
-  finished: Promise<void>;
-}
+export type { Handler, ServeOptions, Server } from "./server.ts";
 
 /** Starts serving; resolves once the socket is bound. */
 export async function serve(handler: Handler, options: ServeOptions): Promise<Server> {

@@ -8,9 +8,9 @@
  */
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { LineCounter, type Node, parseDocument } from "yaml";
+import type { Node } from "yaml";
+import { ConfigErrors, type Decoder, hint, parseYaml } from "../config/decode.ts";
 import { ConfigError } from "../errors.ts";
-import { Decoder } from "./_yaml_decoder.ts";
 
 export const CLIENT_AUTH_TYPES = [
   "NoClientCert",
@@ -116,24 +116,17 @@ export async function loadWebConfig(path: string): Promise<WebConfig> {
 
 /** Like {@link loadWebConfig} on already-read text; `file` anchors relative paths. */
 export async function parseWebConfig(text: string, file: string): Promise<WebConfig> {
-  const lines = new LineCounter();
-  // YAML 1.1 because upstream decodes with go-yaml v2: `http2: yes` is a boolean there.
-  const doc = parseDocument(text, { lineCounter: lines, version: "1.1", prettyErrors: false });
-  const first = doc.errors[0];
-  if (first) {
-    // prettyErrors would splice a source excerpt into the message; position it ourselves instead.
-    const pos = lines.linePos(first.pos[0]);
-    const msg = first.message.split("\n")[0] ?? first.message;
-    throw new ConfigError(`Invalid YAML: ${msg}`, {
-      file,
-      path: "",
-      line: pos.line,
-      column: pos.col,
-    });
+  let parsed;
+  try {
+    // YAML 1.1 because upstream decodes with go-yaml v2: `http2: yes` is a boolean there.
+    parsed = parseYaml(text, file, { version: "1.1", syntaxPrefix: "Invalid YAML: " });
+  } catch (err) {
+    // This loader stops at the first problem: TLS material is read only from a sound file.
+    throw err instanceof ConfigErrors ? err.errors[0]! : err;
   }
-  const d = new Decoder(file, lines, text);
+  const { doc, decoder: d } = parsed;
   const warnings: string[] = [];
-  const root = d.map(doc.contents, "", [
+  const root = d.map(doc.contents as Node | null, "", [
     "tls_server_config",
     "http_server_config",
     "basic_auth_users",
@@ -151,12 +144,11 @@ export async function parseWebConfig(text: string, file: string): Promise<WebCon
     const allowed = ALLOWED_HEADERS[name];
     if (allowed === undefined) {
       d.fail(
-        `HTTP header "${name}" can not be configured${
-          d.suggest(name, Object.keys(ALLOWED_HEADERS))
-        }`,
+        `HTTP header "${name}" can not be configured${hint(name, Object.keys(ALLOWED_HEADERS))}`,
         key,
         at,
       );
+      continue;
     }
     const v = d.str(value, at) ?? "";
     if (allowed && !allowed.includes(v)) {
@@ -187,6 +179,7 @@ export async function parseWebConfig(text: string, file: string): Promise<WebCon
   if (rate.size > 0) warnings.push("rate_limit is not implemented by this exporter and is ignored");
 
   const tls = await decodeTls(d, root.get("tls_server_config"), dirname(file), warnings);
+  d.throwFirst();
   if (tls && needsNodeTls({ tls, http2 }) && http2) {
     warnings.push(
       "http_server_config.http2 cannot be honoured: client certificates and TLS version " +
@@ -230,16 +223,16 @@ async function decodeTls(
   // Decode everything first so type errors surface even when TLS stays off.
   const authRaw = s("client_auth_type") ?? "NoClientCert";
   // "RequireClientCert" is upstream's backwards-compatible alias.
-  const clientAuthType = authRaw === "RequireClientCert"
+  const authDecoded = authRaw === "RequireClientCert"
     ? "RequireAnyClientCert"
     : d.oneOf(authRaw, CLIENT_AUTH_TYPES, m.get("client_auth_type"), `${p}.client_auth_type`);
-  const minVersion = d.oneOf(
+  const minDecoded = d.oneOf(
     s("min_version") ?? "TLS12",
     TLS_VERSIONS,
     m.get("min_version"),
     `${p}.min_version`,
   );
-  const maxVersion = d.oneOf(
+  const maxDecoded = d.oneOf(
     s("max_version") ?? "TLS13",
     TLS_VERSIONS,
     m.get("max_version"),
@@ -254,7 +247,10 @@ async function decodeTls(
   const sans = m.has("client_allowed_sans")
     ? d.strList(m.get("client_allowed_sans"), `${p}.client_allowed_sans`)
     : undefined;
+  d.throwFirst();
   if (!enabled) return undefined;
+  // Every decoding error was thrown just above: these hold values.
+  const [clientAuthType, minVersion, maxVersion] = [authDecoded!, minDecoded!, maxDecoded!];
 
   const where = m.size > 0 ? node : undefined;
   for (
@@ -264,20 +260,20 @@ async function decodeTls(
     ]]
   ) {
     if (s(inline!) && s(path!)) {
-      d.fail(`Only one of ${inline} and ${path} may be set`, m.get(path!), `${p}.${path}`);
+      d.stop(`Only one of ${inline} and ${path} may be set`, m.get(path!), `${p}.${path}`);
     }
   }
-  if (!s("cert") && !s("cert_file")) d.fail("Missing one of cert or cert_file", where, p);
-  if (!s("key") && !s("key_file")) d.fail("Missing one of key or key_file", where, p);
+  if (!s("cert") && !s("cert_file")) d.stop("Missing one of cert or cert_file", where, p);
+  if (!s("key") && !s("key_file")) d.stop("Missing one of key or key_file", where, p);
   if (TLS_VERSIONS.indexOf(maxVersion) < 2) {
-    d.fail(
+    d.stop(
       `${maxVersion} is not supported: Deno's TLS stack speaks TLS12 and TLS13 only`,
       m.get("max_version"),
       `${p}.max_version`,
     );
   }
   if (TLS_VERSIONS.indexOf(minVersion) > TLS_VERSIONS.indexOf(maxVersion)) {
-    d.fail(
+    d.stop(
       `min_version ${minVersion} is above max_version ${maxVersion}`,
       m.get("min_version"),
       `${p}.min_version`,
@@ -299,7 +295,7 @@ async function decodeTls(
       return await Deno.readTextFile(abs);
     } catch (err) {
       const why = err instanceof Deno.errors.NotFound ? "File not found" : "Cannot read file";
-      return d.fail(`${why}: ${abs}`, m.get(pathKey), `${p}.${pathKey}`, err);
+      return d.stop(`${why}: ${abs}`, m.get(pathKey), `${p}.${pathKey}`, err);
     }
   };
   const cert = (await load("cert", "cert_file"))!;
@@ -311,31 +307,31 @@ async function decodeTls(
   try {
     leaf = new X509Certificate(cert);
   } catch (err) {
-    return d.fail("No valid PEM certificate found", m.get(certKey), `${p}.${certKey}`, err);
+    return d.stop("No valid PEM certificate found", m.get(certKey), `${p}.${certKey}`, err);
   }
   try {
     if (!leaf.checkPrivateKey(createPrivateKey(key))) {
-      d.fail("Private key does not match the certificate", m.get(keyKey), `${p}.${keyKey}`);
+      d.stop("Private key does not match the certificate", m.get(keyKey), `${p}.${keyKey}`);
     }
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    d.fail("No valid PEM private key found", m.get(keyKey), `${p}.${keyKey}`, err);
+    d.stop("No valid PEM private key found", m.get(keyKey), `${p}.${keyKey}`, err);
   }
   const caKey = s("client_ca_file") ? "client_ca_file" : "client_ca";
   if (clientCa !== undefined) {
     if (clientAuthType === "NoClientCert") {
-      d.fail("Client CAs are configured without a client_auth_type", m.get(caKey), `${p}.${caKey}`);
+      d.stop("Client CAs are configured without a client_auth_type", m.get(caKey), `${p}.${caKey}`);
     }
     try {
       new X509Certificate(clientCa);
     } catch (err) {
-      d.fail("No valid PEM certificate found", m.get(caKey), `${p}.${caKey}`, err);
+      d.stop("No valid PEM certificate found", m.get(caKey), `${p}.${caKey}`, err);
     }
   } else if (
     clientAuthType === "RequireAndVerifyClientCert" || clientAuthType === "VerifyClientCertIfGiven"
   ) {
     // Node would otherwise verify against the public web PKI, which is never what a scrape target means.
-    d.fail(
+    d.stop(
       `${clientAuthType} needs client_ca_file or client_ca`,
       m.get("client_auth_type"),
       `${p}.client_auth_type`,
@@ -345,7 +341,7 @@ async function decodeTls(
     sans && clientAuthType !== "RequireAnyClientCert" &&
     clientAuthType !== "RequireAndVerifyClientCert"
   ) {
-    d.fail(
+    d.stop(
       "client_allowed_sans requires client_auth_type RequireAnyClientCert or RequireAndVerifyClientCert",
       m.get("client_allowed_sans"),
       `${p}.client_allowed_sans`,

@@ -12,12 +12,10 @@ import { ListWatch } from "../kube/list_watch.ts";
 import type { RateLimit } from "../kube/rate_limiter.ts";
 import { type KubeObject, objectKey, type ResourceRef } from "../kube/resource.ts";
 import type { Logger } from "../log.ts";
-import type { KubeMetrics } from "../metrics/kube_metrics.ts";
 import type { Sink } from "../sink.ts";
+import type { SourceDeps } from "./kind.ts";
 import type { ObjectDecoder } from "./kube_objects.ts";
-import type { CertificateCache } from "../parse/cert_cache.ts";
-import type { Format } from "../parse/decode.ts";
-import { type PanicReporter, sleep } from "./source.ts";
+import { sleep } from "./source.ts";
 
 /** `reason` values of `x509_kube_transport_errors_total` any stream may report. */
 export const STREAM_TRANSPORT_REASONS: readonly string[] = [
@@ -35,28 +33,19 @@ export interface WatchTuning {
 }
 
 /** What every Kubernetes-backed source is given, besides its own config. */
-export interface KubeSourceDeps {
-  readonly cache: CertificateCache;
-  readonly sink: Sink;
-  readonly logger: Logger;
-  readonly metrics: KubeMetrics;
-  readonly onPanic?: PanicReporter;
+export interface KubeSourceDeps extends SourceDeps {
   /** Injected in tests; by default built from `config.kubeconfig` and `config.rateLimit`. */
   readonly client?: KubeClient;
   /** Timing knobs of every LIST+WATCH (tests shorten them). */
   readonly watch?: WatchTuning;
-  /** Feeds `x509_parse_duration_seconds{format}`. */
-  readonly onParse?: (format: Format, seconds: number) => void;
 }
 
 export interface KubeStreamsOptions {
   readonly id: SourceId;
   readonly sink: Sink;
   readonly logger: Logger;
-  readonly metrics: KubeMetrics;
   /** Objects per LIST page. */
   readonly pageSize: number;
-  readonly onPanic?: PanicReporter | undefined;
   readonly watch?: WatchTuning | undefined;
 }
 
@@ -110,17 +99,6 @@ export async function connectKube(
   return undefined;
 }
 
-/** Sets `x509_kube_informer_scope`: 1 for the scope watched, 0 for the other. */
-export function reportScope(
-  metrics: KubeMetrics,
-  sourceName: string,
-  scope: "cluster" | "namespace",
-): void {
-  metrics.scope?.set({ source_name: sourceName, scope }, 1);
-  const other = scope === "cluster" ? "namespace" : "cluster";
-  metrics.scope?.set({ source_name: sourceName, scope: other }, 0);
-}
-
 /** The LIST+WATCH streams of one source and the bundles they put in the store. */
 export class KubeStreams {
   readonly #o: KubeStreamsOptions;
@@ -151,11 +129,10 @@ export class KubeStreams {
    * run: health and readiness are judged over the streams started so far.
    */
   start(client: KubeClient, spec: StreamSpec): void {
-    const { id, sink, logger, metrics } = this.#o;
+    const { id, sink, logger } = this.#o;
     const { resource, namespace } = spec;
     const seen = new Map<string, Seen>();
     const log = logger.with({ resource: resource.plural, ...(namespace ? { namespace } : {}) });
-    const labels = { source_name: id.name, resource: resource.plural };
     const forget = (key: string) => {
       for (const ref of seen.get(key)?.refs ?? []) sink.delete(id, ref);
       seen.delete(key);
@@ -169,7 +146,7 @@ export class KubeStreams {
       try {
         bundles = await spec.decode(obj);
       } catch (err) {
-        this.#o.onPanic?.("source", err);
+        sink.countPanic("source");
         log.error("Cannot decode object", { object: key, error: err });
         return;
       }
@@ -216,12 +193,12 @@ export class KubeStreams {
           },
           onEvent: (type, obj) => (type === "DELETED" ? forget(objectKey(obj)) : apply(obj)),
           onResync: (reason) => {
-            metrics.resyncs.inc(labels);
+            sink.countResync(id, resource.plural);
             log.info("Watch expired: listing again", { reason });
           },
           onError: (reason) => sink.countError(id, reason),
           onTransportError: (reason, err) => {
-            metrics.transportErrors.inc({ ...labels, reason });
+            sink.countTransportError(id, resource.plural, reason);
             // A watch that times out or drops and resumes is routine; failed requests are not.
             if (reason === "watch_flapped") {
               log.debug("Watch interrupted: resuming", { error: err });
@@ -231,7 +208,7 @@ export class KubeStreams {
             }
           },
           onRequest: (verb, plural, seconds) => {
-            metrics.requestDuration?.observe({ verb, resource: plural }, seconds);
+            sink.observeRequest(verb, plural, seconds);
             if (verb === "watch") this.#health(stream, true);
           },
         },

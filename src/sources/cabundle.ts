@@ -4,9 +4,7 @@
  * breaks the cluster (admission or discovery fails) without touching any
  * Secret, which is why these objects get a source of their own.
  */
-import { decodeBase64 } from "../base64.ts";
 import type { Bundle, SourceId } from "../bundle.ts";
-import type { CabundleResources, CabundleSourceConfig } from "../config/schema.ts";
 import {
   API_SERVICES,
   CUSTOM_RESOURCE_DEFINITIONS,
@@ -15,16 +13,21 @@ import {
   type ResourceRef,
   VALIDATING_WEBHOOK_CONFIGURATIONS,
 } from "../kube/resource.ts";
-import type { CertificateCache } from "../parse/cert_cache.ts";
 import {
   connectKube,
   type KubeSourceDeps,
   KubeStreams,
-  reportScope,
   STREAM_TRANSPORT_REASONS,
 } from "./_kube_streams.ts";
+import type { CabundleResources, CabundleSourceSpec } from "./kinds/cabundle.ts";
 import { NameLabelFilter } from "./kube_filters.ts";
-import { decodeValue, exposed, type ObjectDecoder } from "./kube_objects.ts";
+import {
+  decodeValue,
+  exposed,
+  fromBase64,
+  type ObjectDecoder,
+  type ValueContext,
+} from "./kube_objects.ts";
 import type { Source } from "./source.ts";
 
 /** A `caBundle` found in an object: the entry it belongs to and its raw (base64) value. */
@@ -95,8 +98,8 @@ export const CABUNDLE_KINDS: readonly CabundleKind[] = [
  */
 export function cabundleDecoder(
   kind: CabundleKind,
-  config: CabundleSourceConfig["cabundles"],
-  cache: CertificateCache,
+  config: CabundleSourceSpec["cabundles"],
+  ctx: ValueContext,
 ): ObjectDecoder {
   return (obj) => {
     const name = obj.metadata.name;
@@ -115,7 +118,7 @@ export function cabundleDecoder(
           cabundleEntry: entry,
           ...(extraLabels ? { extraLabels } : {}),
         },
-        items: decodeValue(decodeBase64(value), "pem", cache),
+        items: decodeValue(fromBase64(value), "pem", ctx),
       });
     }
     return out;
@@ -123,7 +126,7 @@ export function cabundleDecoder(
 }
 
 export interface CabundleSourceOptions extends KubeSourceDeps {
-  readonly config: CabundleSourceConfig;
+  readonly config: CabundleSourceSpec;
 }
 
 /**
@@ -146,24 +149,22 @@ export class CabundleSource implements Source {
       id: this.id,
       sink: options.sink,
       logger: options.logger,
-      metrics: options.metrics,
       pageSize: config.listPageSize,
-      onPanic: options.onPanic,
       watch: options.watch,
     });
     options.sink.register(this.id);
-    options.metrics.declare(
-      config.name,
+    options.sink.declareStreams(
+      this.id,
       this.#kinds.map((k) => k.resource.plural),
       STREAM_TRANSPORT_REASONS,
     );
   }
 
   async run(signal: AbortSignal): Promise<void> {
-    const { config, logger, cache } = this.#o;
+    const { config, logger, sink } = this.#o;
     const client = this.#o.client ?? await connectKube(config, { ...this.#o, id: this.id }, signal);
     if (!client) return;
-    reportScope(this.#o.metrics, config.name, "cluster");
+    sink.setScope(this.id, "cluster");
     logger.info("Watching caBundle fields", {
       resources: this.#kinds.map((k) => k.resource.plural),
     });
@@ -174,7 +175,11 @@ export class CabundleSource implements Source {
         resource: kind.resource,
         labelSelector,
         allowed: (obj) => filter.allowed(obj.metadata.name, obj.metadata.labels),
-        decode: cabundleDecoder(kind, config.cabundles, cache),
+        decode: cabundleDecoder(kind, config.cabundles, {
+          cache: this.#o.cache,
+          limits: this.#o.limits,
+          onParse: (format, seconds) => sink.observeParse(format, seconds),
+        }),
       });
     }
     await this.#streams.run(config.refreshInterval, signal);

@@ -1,39 +1,16 @@
 import { dirname } from "node:path";
 import type { Bundle, SourceId } from "../bundle.ts";
 import { reasonForFsError } from "../errors.ts";
-import type { Logger } from "../log.ts";
-import type { CertificateCache } from "../parse/cert_cache.ts";
-import { decodeItems, type Format } from "../parse/decode.ts";
-import type { Sink } from "../sink.ts";
-import type { KeystorePassphrases } from "../config/schema.ts";
+import { decodeItems } from "../parse/decode.ts";
 import { DirWatch } from "./dir_watch.ts";
-import { problemBundle, scanFiles, type ScanOptions } from "./file_scan.ts";
+import { problemBundle, scanFiles } from "./file_scan.ts";
+import type { SourceDeps } from "./kind.ts";
+import type { FileSourceSpec } from "./kinds/file.ts";
 import { resolvePassphrases } from "./passphrases.ts";
-import { type PanicReporter, pollLoop, type Source } from "./source.ts";
+import { pollLoop, type Source } from "./source.ts";
 
-export interface FileSourceOptions extends ScanOptions {
-  readonly name: string;
-  /** Poll period in ms. @default 30_000 */
-  readonly refreshInterval?: number;
-  /** Skip re-reading files whose (inode, mtime, size) did not move. @default true */
-  readonly skipUnchanged?: boolean;
-  /**
-   * Skip polls in which no watched directory reported a change (a full scan still
-   * runs every 10 polls). Off by default here, for callers that sync by hand. @default false
-   */
-  readonly watchChanges?: boolean;
-  /** @default ["pem"] */
-  readonly formats?: readonly Format[];
-  readonly cache: CertificateCache;
-  readonly sink: Sink;
-  readonly logger: Logger;
-  readonly onPanic?: PanicReporter;
-  readonly onParse?: (format: Format, seconds: number) => void;
-  /** Passphrase settings of the keystore formats. */
-  readonly keystores?: {
-    readonly pkcs12?: KeystorePassphrases;
-    readonly jks?: KeystorePassphrases;
-  };
+export interface FileSourceOptions extends SourceDeps {
+  readonly spec: FileSourceSpec;
 }
 
 /**
@@ -53,8 +30,8 @@ export class FileSource implements Source {
 
   constructor(options: FileSourceOptions) {
     this.#o = options;
-    this.id = { kind: "file", name: options.name };
-    if (options.watchChanges) this.#watch = new DirWatch({ logger: options.logger });
+    this.id = { kind: "file", name: options.spec.name };
+    if (options.spec.watchChanges) this.#watch = new DirWatch({ logger: options.logger });
     options.sink.register(this.id);
   }
 
@@ -63,7 +40,7 @@ export class FileSource implements Source {
       await pollLoop(
         this.id,
         this.#o,
-        this.#o.refreshInterval ?? 30_000,
+        this.#o.spec.refreshInterval,
         () => this.sync(),
         signal,
       );
@@ -76,8 +53,8 @@ export class FileSource implements Source {
   async sync(): Promise<void> {
     if (this.#watch && !this.#watch.mustScan()) return;
     this.scans++;
-    const { sink, logger } = this.#o;
-    const scan = await scanFiles(this.#o);
+    const { sink, logger, spec } = this.#o;
+    const scan = await scanFiles(spec);
     const keep = new Set<string>();
     const passphrases = await this.#passphrases();
     // A changed passphrase must re-open keystores whose bytes did not change.
@@ -104,7 +81,7 @@ export class FileSource implements Source {
     for (const file of scan.files) {
       keep.add(file.path);
       const version = file.version + salt;
-      const skip = (this.#o.skipUnchanged ?? true) && this.#versions.get(file.path) === version;
+      const skip = spec.skipUnchanged && this.#versions.get(file.path) === version;
       if (skip) continue;
       const bundle = await this.#read(file.path, file.target, passphrases?.value);
       this.#versions.set(file.path, version);
@@ -115,10 +92,7 @@ export class FileSource implements Source {
     sink.setUp(this.id, scan.walkErrors.length === 0);
     if (this.#watch) {
       // Passphrase files are re-read every scan: their directories are watched too.
-      const files = [
-        this.#o.keystores?.pkcs12?.passphraseFile,
-        this.#o.keystores?.jks?.passphraseFile,
-      ];
+      const files = [spec.pkcs12?.passphraseFile, spec.jks?.passphraseFile];
       for (const f of files) if (f) scan.dirs.add(dirname(f));
       this.#watch.scanned(scan.dirs);
     }
@@ -126,12 +100,12 @@ export class FileSource implements Source {
 
   /** Passphrases of the configured keystore formats, re-read every poll (files rotate). */
   async #passphrases() {
-    const formats = this.#o.formats ?? ["pem"];
+    const { formats } = this.#o.spec;
     if (!formats.includes("pkcs12") && !formats.includes("jks")) return undefined;
     const value: { pkcs12?: readonly string[]; jks?: readonly string[] } = {};
     for (const format of ["pkcs12", "jks"] as const) {
       if (!formats.includes(format)) continue;
-      const resolved = await resolvePassphrases(this.#o.keystores?.[format]);
+      const resolved = await resolvePassphrases(this.#o.spec[format]);
       if (resolved.error) {
         this.#o.logger.warn("Cannot read keystore passphrase", {
           format,
@@ -162,11 +136,13 @@ export class FileSource implements Source {
       this.#o.logger.warn("Cannot read certificate file", { path, reason, error: err });
       return problemBundle({ path, reason, message: (err as Error).message });
     }
+    const { sink } = this.#o;
     const items = decodeItems(data, {
-      formats: this.#o.formats ?? ["pem"],
+      formats: this.#o.spec.formats,
       cache: this.#o.cache,
+      limits: this.#o.limits,
       ...(passphrases ? { passphrases } : {}),
-      ...(this.#o.onParse ? { onParse: this.#o.onParse } : {}),
+      onParse: (format, seconds) => sink.observeParse(format, seconds),
     });
     for (const item of items) {
       if (item.kind === "error") {

@@ -1,4 +1,11 @@
-import type { ObjectFilters } from "../config/schema.ts";
+/** Name globs and label rules of one kind of object, as configured. */
+export interface ObjectFilters {
+  readonly include: readonly string[];
+  readonly exclude: readonly string[];
+  readonly includeLabels: readonly string[];
+  readonly excludeLabels: readonly string[];
+}
+
 import { isGlob, segmentRegExp } from "./glob.ts";
 
 /** A label rule from the config: `key` (present) or `key=value`. */

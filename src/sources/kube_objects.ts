@@ -1,10 +1,11 @@
-import { decodeBase64 } from "../base64.ts";
 import type { Bundle, Item, Location } from "../bundle.ts";
-import type { KubernetesSourceConfig, SecretPassphraseConfig } from "../config/schema.ts";
+import type { Format } from "../format.ts";
 import type { KubeObject } from "../kube/resource.ts";
-import { sanitizeLabelName } from "../metrics/labels.ts";
+import { exposedLabelName } from "../label_names.ts";
 import type { CertificateCache } from "../parse/cert_cache.ts";
-import { decodeItems, errorItem, type Format } from "../parse/decode.ts";
+import { decodeItems, errorItem } from "../parse/decode.ts";
+import type { DecodeLimits } from "../parse/limits.ts";
+import type { ConfigMapsSpec, ObjectPassphrases, SecretsSpec } from "./kinds/kubernetes.ts";
 import { keyMatcher } from "./kube_filters.ts";
 import { objectPassphrases, type SecretValueReader } from "./kube_passphrases.ts";
 
@@ -21,35 +22,48 @@ export interface ConfigMapObject extends KubeObject {
 /** Turns the selected keys of one object into bundles, one per key. */
 export type ObjectDecoder = (obj: KubeObject) => Bundle[] | Promise<Bundle[]>;
 
-/** What decoders may need beyond the object: another Secret (passphrases), timing hooks. */
-export interface DecoderContext {
-  readonly readSecret?: SecretValueReader;
+/** What decoding a value needs: the certificate cache, the work bounds, a timing hook. */
+export interface ValueContext {
+  readonly cache: CertificateCache;
+  readonly limits: DecodeLimits;
   readonly onParse?: (format: Format, seconds: number) => void;
+}
+
+/** What object decoders need beyond the object: another Secret (passphrases). */
+export interface DecoderContext extends ValueContext {
+  readonly readSecret?: SecretValueReader;
 }
 
 interface CompiledRule {
   readonly type: string;
   readonly matches: (key: string) => boolean;
   readonly format: Format;
-  readonly passphrase: SecretPassphraseConfig | undefined;
+  readonly passphrase: ObjectPassphrases | undefined;
+}
+
+/** The bytes of base64 text (Secret data, `binaryData`, `caBundle`); undefined when it is not base64. */
+export function fromBase64(text: string): Uint8Array | undefined {
+  try {
+    return Uint8Array.fromBase64(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Bundle items of one value; `undefined` bytes (bad base64) become a `decode_failed` item. */
 export function decodeValue(
   bytes: Uint8Array | undefined,
   format: Format,
-  cache: CertificateCache,
-  extra: { passphrases?: readonly string[]; onParse?: DecoderContext["onParse"] } = {},
+  ctx: ValueContext,
+  passphrases?: readonly string[],
 ): Item[] {
   if (bytes === undefined) return [errorItem("decode_failed", "Value is not valid base64")];
-  const passphrases = extra.passphrases
-    ? { pkcs12: extra.passphrases, jks: extra.passphrases }
-    : undefined;
   return decodeItems(bytes, {
     formats: [format],
-    cache,
-    ...(passphrases ? { passphrases } : {}),
-    ...(extra.onParse ? { onParse: extra.onParse } : {}),
+    cache: ctx.cache,
+    limits: ctx.limits,
+    ...(passphrases ? { passphrases: { pkcs12: passphrases, jks: passphrases } } : {}),
+    ...(ctx.onParse ? { onParse: ctx.onParse } : {}),
   });
 }
 
@@ -57,10 +71,10 @@ export function decodeValue(
 function passphraseConfig(
   rule: {
     format: Format;
-    pkcs12?: SecretPassphraseConfig | undefined;
-    jks?: SecretPassphraseConfig | undefined;
+    pkcs12?: ObjectPassphrases | undefined;
+    jks?: ObjectPassphrases | undefined;
   },
-): SecretPassphraseConfig | undefined {
+): ObjectPassphrases | undefined {
   if (rule.format === "pkcs12") return rule.pkcs12;
   if (rule.format === "jks") return rule.jks ?? rule.pkcs12;
   return undefined;
@@ -78,16 +92,12 @@ export function exposed(
 ) {
   if (names.length === 0) return undefined;
   const out: Record<string, string> = {};
-  for (const n of names) out[`${prefix}_${sanitizeLabelName(n)}`] = labels?.[n] ?? "";
+  for (const n of names) out[exposedLabelName(prefix, n)] = labels?.[n] ?? "";
   return out;
 }
 
 /** The decoder for Secrets: each `types[]` rule selects keys of Secrets of its type. */
-export function secretDecoder(
-  config: NonNullable<KubernetesSourceConfig["secrets"]>,
-  cache: CertificateCache,
-  context: DecoderContext = {},
-): ObjectDecoder {
+export function secretDecoder(config: SecretsSpec, context: DecoderContext): ObjectDecoder {
   const rules: CompiledRule[] = config.types.map((t) => ({
     type: t.type,
     matches: keyMatcher(t),
@@ -121,10 +131,7 @@ export function secretDecoder(
         out.push({
           ref: `secret/${namespace}/${name}/${key}`,
           location,
-          items: decodeValue(decodeBase64(value), rule.format, cache, {
-            ...(passphrases ? { passphrases } : {}),
-            ...(context.onParse ? { onParse: context.onParse } : {}),
-          }),
+          items: decodeValue(fromBase64(value), rule.format, context, passphrases),
         });
       }
     }
@@ -133,11 +140,7 @@ export function secretDecoder(
 }
 
 /** The decoder for ConfigMaps: `keyPatterns` select keys of `data` (text) and `binaryData`. */
-export function configMapDecoder(
-  config: NonNullable<KubernetesSourceConfig["configMaps"]>,
-  cache: CertificateCache,
-  context: DecoderContext = {},
-): ObjectDecoder {
+export function configMapDecoder(config: ConfigMapsSpec, context: DecoderContext): ObjectDecoder {
   const matches = keyMatcher(config);
   const enc = new TextEncoder();
   const passphraseKey = config.pkcs12?.passphraseKey;
@@ -150,7 +153,7 @@ export function configMapDecoder(
       ...Object.entries(obj.data ?? {}).map(([k, v]): [string, Uint8Array] => [k, enc.encode(v)]),
       ...Object.entries(obj.binaryData ?? {}).map((
         [k, v],
-      ): [string, Uint8Array | undefined] => [k, decodeBase64(v)]),
+      ): [string, Uint8Array | undefined] => [k, fromBase64(v)]),
     ];
     const passphrases = isKeystore(config.format)
       ? await objectPassphrases(obj, config.pkcs12, context.readSecret, false)
@@ -166,10 +169,7 @@ export function configMapDecoder(
       out.push({
         ref: `configmap/${namespace}/${name}/${key}`,
         location,
-        items: decodeValue(bytes, config.format, cache, {
-          ...(passphrases ? { passphrases } : {}),
-          ...(context.onParse ? { onParse: context.onParse } : {}),
-        }),
+        items: decodeValue(bytes, config.format, context, passphrases),
       });
     }
     return out;

@@ -1,7 +1,7 @@
-import { decodeBase64Text } from "../base64.ts";
-import type { SecretPassphraseConfig } from "../config/schema.ts";
 import type { KubeClient } from "../kube/client.ts";
 import type { KubeObject } from "../kube/resource.ts";
+import { fromBase64 } from "./kube_objects.ts";
+import type { ObjectPassphrases } from "./kinds/kubernetes.ts";
 import { resolvePassphrases, trimPassphrase } from "./passphrases.ts";
 
 /** Reads one key of another Secret (`passphraseSecretRef`). */
@@ -20,7 +20,7 @@ export type SecretValueReader = (
  */
 export async function objectPassphrases(
   obj: KubeObject & { data?: Record<string, string>; binaryData?: Record<string, string> },
-  config: SecretPassphraseConfig | undefined,
+  config: ObjectPassphrases | undefined,
   readSecret: SecretValueReader | undefined,
   isSecret: boolean,
 ): Promise<string[]> {
@@ -71,4 +71,10 @@ export function cachedSecretReader(client: KubeClient, ttlMs = 60_000): SecretVa
     }
     return decodeBase64Text(hit.data?.[key]);
   };
+}
+
+/** Base64 of UTF-8 text, decoded back to text; undefined when absent or not base64. */
+function decodeBase64Text(text: string | undefined): string | undefined {
+  const bytes = text === undefined ? undefined : fromBase64(text);
+  return bytes === undefined ? undefined : new TextDecoder().decode(bytes);
 }

@@ -1,26 +1,15 @@
 import { dirname, isAbsolute, join } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { decodeBase64 } from "../base64.ts";
 import type { Bundle, Item, SourceId } from "../bundle.ts";
 import { reasonForFsError } from "../errors.ts";
-import type { Logger } from "../log.ts";
-import type { CertificateCache } from "../parse/cert_cache.ts";
 import { decodeItems, errorItem } from "../parse/decode.ts";
-import type { Sink } from "../sink.ts";
 import { problemBundle, scanFiles } from "./file_scan.ts";
-import { type PanicReporter, pollLoop, type Source } from "./source.ts";
+import type { SourceDeps } from "./kind.ts";
+import type { KubeconfigSourceSpec } from "./kinds/kubeconfig.ts";
+import { pollLoop, type Source } from "./source.ts";
 
-export interface KubeconfigSourceOptions {
-  readonly name: string;
-  readonly paths: readonly string[];
-  /** @default 30_000 */
-  readonly refreshInterval?: number;
-  /** @default true */
-  readonly skipUnchanged?: boolean;
-  readonly cache: CertificateCache;
-  readonly sink: Sink;
-  readonly logger: Logger;
-  readonly onPanic?: PanicReporter;
+export interface KubeconfigSourceOptions extends SourceDeps {
+  readonly spec: KubeconfigSourceSpec;
 }
 
 /** One certificate slot of a kubeconfig: a cluster CA or a user client certificate. */
@@ -45,17 +34,17 @@ export class KubeconfigSource implements Source {
 
   constructor(options: KubeconfigSourceOptions) {
     this.#o = options;
-    this.id = { kind: "kubeconfig", name: options.name };
+    this.id = { kind: "kubeconfig", name: options.spec.name };
     options.sink.register(this.id);
   }
 
   run(signal: AbortSignal): Promise<void> {
-    return pollLoop(this.id, this.#o, this.#o.refreshInterval ?? 30_000, () => this.sync(), signal);
+    return pollLoop(this.id, this.#o, this.#o.spec.refreshInterval, () => this.sync(), signal);
   }
 
   async sync(): Promise<void> {
     const { sink } = this.#o;
-    const scan = await scanFiles({ paths: this.#o.paths });
+    const scan = await scanFiles({ paths: this.#o.spec.paths });
     const keep = new Set<string>();
     for (const p of scan.problems) {
       keep.add(p.path);
@@ -108,7 +97,7 @@ export class KubeconfigSource implements Source {
         ? entry.file
         : join(base, entry.file);
       const entryVersion = `${version}:${refFile ? await fileVersion(refFile) : ""}`;
-      if ((this.#o.skipUnchanged ?? true) && this.#versions.get(ref) === entryVersion) {
+      if (this.#o.spec.skipUnchanged && this.#versions.get(ref) === entryVersion) {
         out.push({ ref, location, items: [] });
         continue;
       }
@@ -121,11 +110,11 @@ export class KubeconfigSource implements Source {
   async #entryItems(entry: Entry, refFile: string | undefined, path: string): Promise<Item[]> {
     let data: Uint8Array;
     if (entry.data !== undefined) {
-      const decoded = decodeBase64(entry.data.replace(/\s+/g, ""));
-      if (decoded === undefined) {
+      try {
+        data = Uint8Array.fromBase64(entry.data.replace(/\s+/g, ""));
+      } catch {
         return [errorItem("decode_failed", `Invalid base64 in ${entry.kind} "${entry.name}"`)];
       }
-      data = decoded;
     } else {
       try {
         data = await Deno.readFile(refFile!);
@@ -139,7 +128,13 @@ export class KubeconfigSource implements Source {
         return [errorItem(reason, `${refFile}: ${(err as Error).message}`)];
       }
     }
-    const items = decodeItems(data, { formats: ["pem", "der"], cache: this.#o.cache });
+    const { sink } = this.#o;
+    const items = decodeItems(data, {
+      formats: ["pem", "der"],
+      cache: this.#o.cache,
+      limits: this.#o.limits,
+      onParse: (format, seconds) => sink.observeParse(format, seconds),
+    });
     for (const i of items) {
       if (i.kind === "error") {
         this.#o.logger.warn("Bad certificate in kubeconfig", {

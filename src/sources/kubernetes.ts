@@ -1,5 +1,4 @@
 import type { SourceId } from "../bundle.ts";
-import type { KubernetesSourceConfig } from "../config/schema.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { ListWatch } from "../kube/list_watch.ts";
 import { CONFIGMAPS, type KubeObject, NAMESPACES, SECRETS } from "../kube/resource.ts";
@@ -7,18 +6,18 @@ import {
   connectKube,
   type KubeSourceDeps,
   KubeStreams,
-  reportScope,
   STREAM_TRANSPORT_REASONS,
 } from "./_kube_streams.ts";
+import type { KubernetesSourceSpec } from "./kinds/kubernetes.ts";
 import { NameLabelFilter } from "./kube_filters.ts";
-import { configMapDecoder, secretDecoder } from "./kube_objects.ts";
+import { configMapDecoder, type DecoderContext, secretDecoder } from "./kube_objects.ts";
 import { cachedSecretReader } from "./kube_passphrases.ts";
 import type { Source } from "./source.ts";
 
 const TRANSPORT_REASONS = [...STREAM_TRANSPORT_REASONS, "namespace_sync_failed"];
 
 export interface KubernetesSourceOptions extends KubeSourceDeps {
-  readonly config: KubernetesSourceConfig;
+  readonly config: KubernetesSourceSpec;
   /** How long a Secret read for a passphrase is reused. @default 60_000 */
   readonly secretReaderTtlMs?: number;
 }
@@ -45,9 +44,7 @@ export class KubernetesSource implements Source {
       id: this.id,
       sink: options.sink,
       logger: options.logger,
-      metrics: options.metrics,
       pageSize: options.config.listPageSize,
-      onPanic: options.onPanic,
       watch: options.watch,
     });
     options.sink.register(this.id);
@@ -56,7 +53,7 @@ export class KubernetesSource implements Source {
       options.config.configMaps ? "configmaps" : "",
     ].filter(Boolean);
     if (this.#namespaces.hasLabelRules) resources.push("namespaces");
-    options.metrics.declare(options.config.name, resources, TRANSPORT_REASONS);
+    options.sink.declareStreams(this.id, resources, TRANSPORT_REASONS);
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -64,7 +61,7 @@ export class KubernetesSource implements Source {
     const client = this.#o.client ?? await connectKube(config, { ...this.#o, id: this.id }, signal);
     if (!client) return;
     const scope = this.#namespaces.literalNames ? "namespace" : "cluster";
-    reportScope(this.#o.metrics, config.name, scope);
+    this.#o.sink.setScope(this.id, scope);
     logger.info("Watching Kubernetes objects", {
       scope,
       namespaces: this.#namespaces.literalNames ?? "all",
@@ -77,7 +74,7 @@ export class KubernetesSource implements Source {
       this.#namespaceAllowed(obj.metadata.namespace ?? "") &&
       filter.allowed(obj.metadata.name, obj.metadata.labels);
     if (config.secrets) {
-      const decode = secretDecoder(config.secrets, this.#o.cache, this.#decoderContext(client));
+      const decode = secretDecoder(config.secrets, this.#decoderContext(client));
       const objects = new NameLabelFilter(config.secrets);
       // Typed rules become one stream per type with `fieldSelector=type=T`: the API server
       // then never sends Helm releases or tokens (measured: 10 MiB instead of 1.9 GiB for
@@ -99,11 +96,7 @@ export class KubernetesSource implements Source {
       }
     }
     if (config.configMaps) {
-      const decode = configMapDecoder(
-        config.configMaps,
-        this.#o.cache,
-        this.#decoderContext(client),
-      );
+      const decode = configMapDecoder(config.configMaps, this.#decoderContext(client));
       const objects = new NameLabelFilter(config.configMaps);
       for (const namespace of scopes) {
         this.#streams.start(client, {
@@ -126,18 +119,24 @@ export class KubernetesSource implements Source {
     return this.#namespaces.labelsAllowed(this.#nsLabels.get(ns));
   }
 
+  /** What the object decoders need: passphrase Secrets are read through this source's client. */
+  #decoderContext(client: KubeClient): DecoderContext {
+    const { cache, limits, sink } = this.#o;
+    return {
+      cache,
+      limits,
+      readSecret: cachedSecretReader(client, this.#o.secretReaderTtlMs),
+      onParse: (format, seconds) => sink.observeParse(format, seconds),
+    };
+  }
+
   /**
    * Tracks namespace labels. Objects are filtered with them, so a namespace whose
    * labels change makes every stream LIST again at once (not at the next resync).
    * Resolves after the first LIST so objects are never judged on unknown labels.
    */
-  #decoderContext(client: KubeClient) {
-    const readSecret = cachedSecretReader(client, this.#o.secretReaderTtlMs);
-    return this.#o.onParse ? { readSecret, onParse: this.#o.onParse } : { readSecret };
-  }
-
   async #watchNamespaces(client: KubeClient, signal: AbortSignal): Promise<ListWatch> {
-    const { config, metrics, logger } = this.#o;
+    const { sink, logger } = this.#o;
     const { promise: firstList, resolve } = Promise.withResolvers<void>();
     let pending: ReturnType<typeof setTimeout> | undefined;
     const changed = () => {
@@ -166,15 +165,11 @@ export class KubernetesSource implements Source {
           if (type === "DELETED") this.#nsLabels.delete(obj.metadata.name);
           else set(obj);
         },
-        onResync: () => metrics.resyncs.inc({ source_name: config.name, resource: "namespaces" }),
-        onError: (reason) => this.#o.sink.countError(this.id, reason),
+        onResync: () => sink.countResync(this.id, "namespaces"),
+        onError: (reason) => sink.countError(this.id, reason),
         onTransportError: (reason, err) => {
           if (reason === "watch_flapped") return;
-          metrics.transportErrors.inc({
-            source_name: config.name,
-            resource: "namespaces",
-            reason: "namespace_sync_failed",
-          });
+          sink.countTransportError(this.id, "namespaces", "namespace_sync_failed");
           logger.warn("Cannot sync namespaces", { reason, error: err });
           resolve(); // do not hold the object streams hostage: unknown namespaces are excluded
         },

@@ -1,4 +1,4 @@
-import type { KeystorePassphrases } from "../config/schema.ts";
+import type { KeystorePassphrases } from "./kinds/file.ts";
 import { type Reason, reasonForFsError } from "../errors.ts";
 
 /** Only trailing CR/LF is trimmed: `echo secret > file` must work, a passphrase may hold spaces. */

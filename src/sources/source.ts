@@ -15,16 +15,10 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return clockSleep(systemClock, ms, signal);
 }
 
-/** Hooks a source uses to report survived failures (`x509_panic_total`). */
-export interface PanicReporter {
-  (component: string, err: unknown): void;
-}
-
 /** What a polling source needs to survive its own failures. */
 export interface PollDeps {
   readonly sink: Sink;
   readonly logger: Logger;
-  readonly onPanic?: PanicReporter;
 }
 
 /**
@@ -45,7 +39,7 @@ export async function pollLoop(
     try {
       await sync();
     } catch (err) {
-      deps.onPanic?.("source", err);
+      deps.sink.countPanic("source");
       deps.logger.error("Source sync crashed", { error: err });
       deps.sink.setUp(id, false);
     }

@@ -5,6 +5,7 @@
  */
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
+import type { DecodeLimits } from "../../src/parse/limits.ts";
 
 export type KeyType = "rsa2048" | "rsa4096" | "p256" | "p384" | "ed25519";
 
@@ -168,4 +169,106 @@ export async function makeCrl(spec: {
     thisUpdate: spec.thisUpdate,
     ...(spec.nextUpdate ? { nextUpdate: spec.nextUpdate } : {}),
   };
+}
+
+/**
+ * Decode limits for tests, stated here because the parse layer has no
+ * defaults (the config layer owns them). Roomy enough for every fixture; a
+ * test about a limit spreads these and overrides the one it checks.
+ */
+export const TEST_LIMITS: DecodeLimits = {
+  maxInputBytes: 64 * 1024 * 1024,
+  maxCertificates: 10_000,
+  maxErrorItems: 100,
+  maxPkcs12Iterations: 100_000,
+  maxNestingDepth: 32,
+};
+
+/** An ASN.1 time as written in DER: UTCTime (tag 0x17) or GeneralizedTime (tag 0x18). */
+export type Asn1Time = { readonly utc: string } | { readonly generalized: string };
+
+/**
+ * A copy of certificate `der` whose validity holds the given times, verbatim
+ * (impossible dates included) and re-encoded with the right lengths. The
+ * signature no longer verifies, which the exporter never checks.
+ */
+export function withValidity(
+  der: Uint8Array,
+  times: { readonly notBefore?: Asn1Time; readonly notAfter?: Asn1Time },
+): Uint8Array {
+  return mapTbs(der, (fields) => {
+    const at = fields[0]![0] === 0xa0 ? 4 : 3; // after [version], serial, signature, issuer
+    const [notBefore, notAfter] = tlvChildren(fields[at]!);
+    fields[at] = tlv(0x30, [
+      times.notBefore ? timeTlv(times.notBefore) : notBefore!,
+      times.notAfter ? timeTlv(times.notAfter) : notAfter!,
+    ]);
+    return fields;
+  });
+}
+
+/** A copy of CRL `der` with thisUpdate and/or nextUpdate replaced (nextUpdate must be present). */
+export function withCrlTimes(
+  der: Uint8Array,
+  times: { readonly thisUpdate?: Asn1Time; readonly nextUpdate?: Asn1Time },
+): Uint8Array {
+  return mapTbs(der, (fields) => {
+    const at = fields.findIndex((f) => f[0] === 0x17 || f[0] === 0x18);
+    if (times.thisUpdate) fields[at] = timeTlv(times.thisUpdate);
+    if (times.nextUpdate) fields[at + 1] = timeTlv(times.nextUpdate);
+    return fields;
+  });
+}
+
+function timeTlv(time: Asn1Time): Uint8Array {
+  const [tag, text] = "utc" in time ? [0x17, time.utc] : [0x18, time.generalized];
+  return tlv(tag, [new TextEncoder().encode(text)]);
+}
+
+/** Rewrites the fields (whole TLVs) of the TBS part of a signed structure, re-encoding lengths. */
+function mapTbs(der: Uint8Array, edit: (fields: Uint8Array[]) => Uint8Array[]): Uint8Array {
+  const [tbs, ...rest] = tlvChildren(der);
+  return tlv(0x30, [tlv(0x30, edit(tlvChildren(tbs!))), ...rest]);
+}
+
+/** The whole encodings of the TLVs inside the constructed TLV `der`. */
+function tlvChildren(der: Uint8Array): Uint8Array[] {
+  const header = (at: number): [number, number] => {
+    const first = der[at + 1]!;
+    if (first < 0x80) return [2, first];
+    let length = 0;
+    for (let i = 0; i < (first & 0x7f); i++) length = length * 256 + der[at + 2 + i]!;
+    return [2 + (first & 0x7f), length];
+  };
+  const [outerHeader, outerLength] = header(0);
+  const out: Uint8Array[] = [];
+  for (let pos = outerHeader; pos < outerHeader + outerLength;) {
+    const [h, l] = header(pos);
+    out.push(der.subarray(pos, pos + h + l));
+    pos += h + l;
+  }
+  return out;
+}
+
+function tlv(tag: number, parts: readonly Uint8Array[]): Uint8Array {
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  const lengthBytes = length < 0x80 ? [length] : [];
+  if (length >= 0x80) {
+    for (let n = length; n > 0; n = Math.floor(n / 256)) lengthBytes.unshift(n % 256);
+    lengthBytes.unshift(0x80 | lengthBytes.length);
+  }
+  const out = new Uint8Array(1 + lengthBytes.length + length);
+  out.set([tag, ...lengthBytes]);
+  let pos = 1 + lengthBytes.length;
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.length;
+  }
+  return out;
+}
+
+/** `der` in a PEM block of `type`. */
+export function pemBlock(der: Uint8Array, type = "CERTIFICATE"): string {
+  const b64 = btoa(Array.from(der, (b) => String.fromCharCode(b)).join(""));
+  return `-----BEGIN ${type}-----\n${b64.replace(/.{64}/g, "$&\n")}\n-----END ${type}-----\n`;
 }

@@ -2,16 +2,13 @@
  * Runs a KubernetesSource against the test API server and exposes what it put
  * in the store, for the source's tests.
  */
-import type { KubernetesSourceConfig } from "../../src/config/schema.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { KubeClient } from "../../src/kube/client.ts";
-import { Logger } from "../../src/log.ts";
-import { KubeMetrics } from "../../src/metrics/kube_metrics.ts";
-import { CertificateCache } from "../../src/parse/cert_cache.ts";
+import { renderKubeMetrics } from "../../src/metrics/kube_metrics.ts";
 import { CabundleSource } from "../../src/sources/cabundle.ts";
 import { KubernetesSource } from "../../src/sources/kubernetes.ts";
 import { Store } from "../../src/store.ts";
-import { Registry } from "../../src/metrics/_prom.ts";
+import { sourceDeps } from "./sources.ts";
 import { summary } from "./items.ts";
 import { KubeApiServer } from "./kube_api_server.ts";
 
@@ -41,7 +38,6 @@ export function namespace(name: string, labels: Record<string, string> = {}) {
 export interface Harness {
   server: KubeApiServer;
   store: Store;
-  registry: Registry;
   /** ref -> serials/reasons of the source under test. */
   view(): Record<string, string[]>;
   state(): { up: boolean; synced: boolean; errors: Map<string, number> };
@@ -68,27 +64,25 @@ export async function withSource(
     "test.yaml",
   ).config.sources[0]!;
   const store = new Store();
-  const registry = new Registry();
   const client = KubeClient.fromKubeconfig({ kubeconfig: `${dir}/kubeconfig` });
   const deps = {
-    cache: new CertificateCache(),
-    sink: store,
-    logger: new Logger({ write: () => {} }),
-    metrics: new KubeMetrics(registry, { exposeDiagnostics: true }),
+    ...sourceDeps(store),
     client,
     watch: { idleTimeoutMs: 2000, backoff: { initialMs: 20, maxMs: 200 } },
     ...extra,
   };
   const source = config.kind === "cabundle"
     ? new CabundleSource({ config, ...deps })
-    : new KubernetesSource({ config: config as KubernetesSourceConfig, ...deps });
+    : config.kind === "kubernetes"
+    ? new KubernetesSource({ config, ...deps })
+    : undefined;
+  if (!source) throw new Error(`Not a Kubernetes-backed kind: ${config.kind}`);
   const ac = new AbortController();
   const running = source.run(ac.signal);
   const state = () => [...store.sources()].find((s) => s.id.kind === kind)!;
   const h: Harness = {
     server,
     store,
-    registry,
     view: () => {
       const out: Record<string, string[]> = {};
       for (const b of state().bundles.values()) {
@@ -104,8 +98,11 @@ export async function withSource(
         await new Promise((r) => setTimeout(r, 20));
       }
     },
-    metric: async (name) =>
-      (await registry.metrics()).split("\n").filter((l) => l.startsWith(name)).join("\n"),
+    metric: (name) =>
+      Promise.resolve(
+        renderKubeMetrics(store, { exposeDiagnostics: true }).split("\n")
+          .filter((l) => l.startsWith(name)).join("\n"),
+      ),
     requested: () => new Set(server.requests.flatMap((r) => (r.resource ? [r.resource] : []))),
   };
   try {

@@ -1,0 +1,49 @@
+/** Schema pieces more than one source kind uses. */
+import { FORMATS } from "../../format.ts";
+import { bool, duration, int, list, num, obj, oneOf, optional, str } from "../../config/spec.ts";
+
+const passphraseFields = {
+  passphrase: str(),
+  passphraseFile: str({ path: true }),
+  tryEmptyPassphrase: bool(),
+};
+
+/** `pkcs12:` / `jks:` of a file source. */
+export const filePassphrases = optional(obj(passphraseFields));
+
+/** `pkcs12:` / `jks:` of a Secret or ConfigMap rule: also from another key or Secret. */
+export const objectPassphrases = optional(obj({
+  ...passphraseFields,
+  passphraseKey: str({ nonEmpty: true }),
+  passphraseSecretRef: optional(obj(
+    { namespace: str(), name: str({ nonEmpty: true }), key: str({ nonEmpty: true }) },
+    { required: ["name", "key"] },
+  )),
+}, {
+  ignored: { passphraseAnnotation: "read passphrases from a key or a Secret reference instead" },
+}));
+
+export const format = oneOf(FORMATS, "pem");
+export const strings = () => list(str());
+export const sourceName = str({ nonEmpty: true });
+export const paths = () => list(str({ path: true, nonEmpty: true }), { minItems: 1 });
+
+/** Name and label rules, of namespaces and objects alike. */
+export const filterFields = {
+  include: strings(),
+  exclude: strings(),
+  includeLabels: strings(),
+  excludeLabels: strings(),
+};
+
+/** What every source talking to the Kubernetes API accepts. */
+export const kubeClientFields = {
+  name: sourceName,
+  kubeconfig: str({ path: true, default: "" }),
+  rateLimit: obj({ qps: num({ default: 20, min: 0 }), burst: int({ default: 30, min: 1 }) }),
+  // client-go's reflector default. Upstream defaults to 50 because its memory grows with
+  // the page; here pages are streamed object by object, so only request count depends on it.
+  // Upstream clamps rather than rejects (1..1000); so do we, for shared config files.
+  listPageSize: int({ default: 500, min: 1, max: 1000, clamp: true }),
+  refreshInterval: duration(30 * 60_000, 1000),
+};

@@ -1,0 +1,59 @@
+import { bool, duration, type Infer, list, obj, oneOf, str } from "../../config/spec.ts";
+import { FORMATS } from "../../format.ts";
+import { defineKind, type Inherited } from "../kind.ts";
+import type { Source } from "../source.ts";
+import { filePassphrases, paths, sourceName, strings } from "./_shared.ts";
+
+const schema = obj({
+  name: sourceName,
+  paths: paths(),
+  excludePaths: strings(),
+  followSymlinks: bool(true),
+  followSymlinkDirs: bool(false),
+  /** Inherits `cache.filePoll.interval`. */
+  refreshInterval: duration(undefined, 100),
+  formats: list(oneOf(FORMATS), { default: ["pem"], minItems: 1 }),
+  pathMappings: list(
+    obj({ from: str({ nonEmpty: true }), to: str({ nonEmpty: true }) }, {
+      required: ["from", "to"],
+    }),
+  ),
+  pkcs12: filePassphrases,
+  jks: filePassphrases,
+}, { required: ["name", "paths"] });
+
+export type KeystorePassphrases = NonNullable<Infer<typeof schema>["pkcs12"]>;
+
+/** Everything a file source runs with, inherited values filled in. */
+export type FileSourceSpec = ReturnType<typeof resolve>;
+
+/** Poll sources inherit their interval and change detection from `cache.filePoll`. */
+function resolve(raw: Infer<typeof schema>, { cache }: Inherited) {
+  return {
+    ...raw,
+    refreshInterval: raw.refreshInterval ?? cache.filePoll.interval,
+    skipUnchanged: cache.filePoll.skipUnchanged,
+    watchChanges: cache.filePoll.watchChanges,
+  };
+}
+
+/** Certificates in files: PEM, DER and keystores found through paths, globs and directories. */
+export const FILE_KIND = defineKind({
+  kind: "file",
+  schema,
+  resolve,
+  columns: [
+    { name: "filename", value: (l) => l.filepath === undefined ? undefined : basename(l.filepath) },
+    { name: "filepath", value: (l) => l.filepath, path: true },
+  ],
+  reports: ["file"],
+  formats: (spec) => spec.formats,
+  async create(spec, deps): Promise<Source> {
+    const { FileSource } = await import("../file.ts");
+    return new FileSource({ spec, ...deps });
+  },
+});
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}

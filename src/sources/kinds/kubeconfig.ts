@@ -1,0 +1,38 @@
+import { duration, type Infer, obj } from "../../config/spec.ts";
+import { defineKind, type Inherited } from "../kind.ts";
+import type { Source } from "../source.ts";
+import { paths, sourceName } from "./_shared.ts";
+
+const schema = obj({
+  name: sourceName,
+  paths: paths(),
+  /** Inherits `cache.filePoll.interval`. */
+  refreshInterval: duration(undefined, 100),
+}, { required: ["name", "paths"] });
+
+export type KubeconfigSourceSpec = ReturnType<typeof resolve>;
+
+/** Poll sources inherit their interval and change detection from `cache.filePoll`. */
+function resolve(raw: Infer<typeof schema>, { cache }: Inherited) {
+  return {
+    ...raw,
+    refreshInterval: raw.refreshInterval ?? cache.filePoll.interval,
+    skipUnchanged: cache.filePoll.skipUnchanged,
+  };
+}
+
+/** Certificates embedded in or referenced by kubeconfig files. */
+export const KUBECONFIG_KIND = defineKind({
+  kind: "kubeconfig",
+  schema,
+  resolve,
+  columns: [
+    { name: "embedded_kind", value: (l) => l.embeddedKind },
+    { name: "embedded_key", value: (l) => l.embeddedKey },
+  ],
+  reports: ["kubeconfig"],
+  async create(spec, deps): Promise<Source> {
+    const { KubeconfigSource } = await import("../kubeconfig.ts");
+    return new KubeconfigSource({ spec, ...deps });
+  },
+});

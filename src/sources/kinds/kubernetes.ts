@@ -1,0 +1,112 @@
+import { type Context, type Infer, list, obj, optional, refine, str } from "../../config/spec.ts";
+import type { Format } from "../../format.ts";
+import { exposedLabelName } from "../../label_names.ts";
+import { defineKind } from "../kind.ts";
+import type { Source } from "../source.ts";
+import { filterFields, format, kubeClientFields, objectPassphrases, strings } from "./_shared.ts";
+
+const secretType = refine(
+  obj({
+    type: str({ default: "" }),
+    key: str({ nonEmpty: true }),
+    keyPatterns: strings(),
+    format,
+    pkcs12: objectPassphrases,
+    jks: objectPassphrases,
+  }),
+  (t, ctx, path) => {
+    if (t.key !== undefined && t.keyPatterns.length > 0) {
+      ctx.d.fail("Set either key or keyPatterns, not both", undefined, path);
+    } else if (t.key === undefined && t.keyPatterns.length === 0) {
+      ctx.d.fail("One of key or keyPatterns is required", undefined, path);
+    }
+    for (const p of t.keyPatterns) checkRegex(p, ctx, path);
+    return t;
+  },
+);
+
+const schema = refine(
+  obj({
+    ...kubeClientFields,
+    namespaces: obj(filterFields),
+    secrets: optional(obj({
+      ...filterFields,
+      types: list(secretType, { minItems: 1 }),
+      exposeLabels: strings(),
+    }, { required: ["types"] })),
+    configMaps: optional(refine(
+      obj({
+        ...filterFields,
+        keyPatterns: list(str(), { minItems: 1 }),
+        format,
+        exposeLabels: strings(),
+        pkcs12: objectPassphrases,
+      }, { required: ["keyPatterns"] }),
+      (c, ctx, path) => {
+        for (const p of c.keyPatterns) checkRegex(p, ctx, `${path}.keyPatterns`);
+        return c;
+      },
+    )),
+  }, {
+    required: ["name"],
+    ignored: { workers: "objects are processed as they arrive; there is no worker pool to size" },
+  }),
+  (s, ctx, path) => {
+    if (!s.secrets && !s.configMaps) {
+      ctx.d.fail(
+        "A kubernetes source must configure secrets or configMaps",
+        undefined,
+        `${path}.kind`,
+      );
+    }
+    return s;
+  },
+);
+
+function checkRegex(pattern: string, ctx: Context, path: string): void {
+  try {
+    new RegExp(pattern);
+  } catch (err) {
+    ctx.d.fail(
+      `Invalid regular expression "${pattern}": ${(err as Error).message}`,
+      undefined,
+      path,
+    );
+  }
+}
+
+type Raw = Infer<typeof schema>;
+export type KubernetesSourceSpec = Raw;
+export type SecretRule = NonNullable<Raw["secrets"]>["types"][number];
+export type ObjectPassphrases = NonNullable<SecretRule["pkcs12"]>;
+export type SecretsSpec = NonNullable<Raw["secrets"]>;
+export type ConfigMapsSpec = NonNullable<Raw["configMaps"]>;
+
+/** Secrets and ConfigMaps through paginated LIST + WATCH. */
+export const KUBERNETES_KIND = defineKind({
+  kind: "kubernetes",
+  schema,
+  resolve: (raw: Raw) => raw,
+  columns: [
+    { name: "secret_namespace", value: (l) => l.secretNamespace },
+    { name: "secret_name", value: (l) => l.secretName },
+    { name: "secret_key", value: (l) => l.secretKey },
+    { name: "configmap_namespace", value: (l) => l.configmapNamespace },
+    { name: "configmap_name", value: (l) => l.configmapName },
+    { name: "configmap_key", value: (l) => l.configmapKey },
+  ],
+  reports: ["kubernetes"],
+  extraLabelNames: (spec) => [
+    ...(spec.secrets?.exposeLabels ?? []).map((l) => exposedLabelName("secret_label", l)),
+    ...(spec.configMaps?.exposeLabels ?? []).map((l) => exposedLabelName("configmap_label", l)),
+  ],
+  formats: (spec): Format[] => [
+    ...(spec.secrets?.types.map((t) => t.format) ?? []),
+    ...(spec.configMaps ? [spec.configMaps.format] : []),
+  ],
+  async create(spec, deps): Promise<Source> {
+    // Loaded on demand: the Kubernetes client costs ~15 MB that file-only hosts never need.
+    const { KubernetesSource } = await import("../kubernetes.ts");
+    return new KubernetesSource({ config: spec, ...deps });
+  },
+});
