@@ -1,18 +1,26 @@
 {{/*
-Generation of the exporter's YAML config (--config). The exporter decodes it
-strictly, so only keys of its schema are ever emitted. Each helper prints YAML.
+The exporter's YAML config (--config), one per workload. The exporter
+decodes it strictly, so only keys of its own schema are emitted.
 */}}
 
-{{- define "x509.config.server" -}}
+{{- define "x509-certificate-exporter.config.server" -}}
+{{- if .Values.rbacProxy.enabled }}
+{{- /* Only kube-rbac-proxy, in the same Pod, may reach the exporter. */}}
+listen: {{ printf "127.0.0.1:%d" (int .Values.rbacProxy.upstreamListenPort) | quote }}
+{{- else }}
 listen: {{ printf ":%d" (int .Values.podListenPort) | quote }}
-{{- if include "x509.webConfigEnabled" . }}
+{{- end }}
+{{- if include "x509-certificate-exporter.webConfigEnabled" . }}
 webConfigFile: /etc/x509-certificate-exporter-web/webconfig.yaml
-probeListen: {{ printf ":%d" (int .Values.probeListenPort) | quote }}
+{{- end }}
+{{- $probe := int (include "x509-certificate-exporter.probeListenPort" .) }}
+{{- if gt $probe 0 }}
+probeListen: {{ printf ":%d" $probe | quote }}
 {{- end }}
 {{- end -}}
 
-{{/* subject_CN-style entries of metricLabelsFilterList turn into DN field lists. */}}
-{{- define "x509.config.dnFields" -}}
+{{/* subject_CN-style entries of metricLabelsFilterList become DN field lists. Argument: list root prefix explicit. */}}
+{{- define "x509-certificate-exporter.config.dnFields" -}}
 {{- $root := index . 0 -}}{{- $prefix := index . 1 -}}{{- $explicit := index . 2 -}}
 {{- if not (kindIs "invalid" $explicit) -}}
 {{- toJson $explicit -}}
@@ -23,24 +31,42 @@ probeListen: {{ printf ":%d" (int .Values.probeListenPort) | quote }}
 {{- end -}}
 {{- end -}}
 
-{{/* list root trimPathComponents */}}
-{{- define "x509.config.metrics" -}}
-{{- $root := index . 0 -}}{{- $v := $root.Values -}}
+{{/*
+An alert the chart enables must be able to fire: CertificateError reads
+x509_cert_error and CertificateNotYetValid x509_cert_not_before, so each
+turns its metric on. Argument: list root trimPathComponents.
+*/}}
+{{- define "x509-certificate-exporter.config.metrics" -}}
+{{- $root := index . 0 -}}{{- $v := $root.Values -}}{{- $r := $v.prometheusRules -}}
+{{- $rules := and $r.create (not $r.disableBuiltinAlertGroup) -}}
 exposeRelative: {{ $v.exposeRelativeMetrics }}
-exposePerCertError: {{ $v.exposePerCertificateErrorMetrics }}
+exposePerCertError: {{ or $v.exposePerCertificateErrorMetrics (and $rules $r.alertOnCertificateError) }}
 exposeExpired: {{ $v.exposeExpiredMetric }}
-exposeNotBefore: {{ $v.exposeNotBeforeMetric }}
+exposeNotBefore: {{ or $v.exposeNotBeforeMetric (and $rules $r.alertOnCertificateNotYetValid) }}
 exposeDiagnostics: {{ $v.exposeDiagnosticMetrics }}
 trimPathComponents: {{ index . 1 }}
-{{- with include "x509.config.dnFields" (list $root "subject_" $v.exposeSubjectFields) }}
+{{- with include "x509-certificate-exporter.config.dnFields" (list $root "subject_" $v.exposeSubjectFields) }}
 exposeSubjectFields: {{ . }}
 {{- end }}
-{{- with include "x509.config.dnFields" (list $root "issuer_" $v.exposeIssuerFields) }}
+{{- with include "x509-certificate-exporter.config.dnFields" (list $root "issuer_" $v.exposeIssuerFields) }}
 exposeIssuerFields: {{ . }}
 {{- end }}
 {{- end -}}
 
-{{- define "x509.config.secretType" -}}
+{{- define "x509-certificate-exporter.config.common" -}}
+{{- $root := index . 0 -}}
+server:
+  {{- include "x509-certificate-exporter.config.server" $root | trim | nindent 2 }}
+log:
+  level: {{ if index . 1 }}debug{{ else }}info{{ end }}
+  format: {{ $root.Values.logFormat }}
+web:
+  enableStats: {{ $root.Values.web.enableStats }}
+metrics:
+  {{- include "x509-certificate-exporter.config.metrics" (list $root (index . 2)) | trim | nindent 2 }}
+{{- end -}}
+
+{{- define "x509-certificate-exporter.config.secretType" -}}
 type: {{ .type | quote }}
 {{- if .keyPatterns }}
 keyPatterns: {{ toJson .keyPatterns }}
@@ -49,200 +75,175 @@ key: {{ .key | quote }}
 {{- end }}
 format: {{ default "pem" .format }}
 {{- with .pkcs12 }}
-{{ ternary "jks" "pkcs12" (eq $.format "jks") }}: {{ toJson . }}
+pkcs12: {{ toJson . }}
 {{- end }}
 {{- with .jks }}
 jks: {{ toJson . }}
 {{- end }}
 {{- end -}}
 
+{{- define "x509-certificate-exporter.config.rateLimit" -}}
+{{- with .Values.secretsExporter.kubeApiRateLimits }}{{ if .enabled }}
+rateLimit:
+  qps: {{ .queriesPerSecond }}
+  burst: {{ int .burstQueries }}
+{{- end }}{{ end }}
+{{- end -}}
+
 {{/* The Deployment's config: the Secrets/ConfigMaps source, the cabundle source, or both. */}}
-{{- define "x509.config.secrets" -}}
+{{- define "x509-certificate-exporter.config.secrets" -}}
 {{- $v := .Values.secretsExporter -}}
 {{- $cab := .Values.cabundlesExporter -}}
-{{- if and $v.enabled (not $v.secretTypes) (not $v.configMapKeys) -}}
-{{- fail "secretsExporter needs secretTypes or configMapKeys (or set secretsExporter.enabled=false)" -}}
-{{- end -}}
-{{- if $cab.enabled -}}
-{{- $r := $cab.resources -}}
-{{- if not (or $r.mutating $r.validating $r.apiservice $r.crdConversion) -}}
-{{- fail "cabundlesExporter.resources enables nothing: set mutating, validating, apiservice or crdConversion (or cabundlesExporter.enabled=false)" -}}
-{{- end -}}
-{{- end -}}
-server:
-  {{- include "x509.config.server" . | nindent 2 }}
-log:
-  level: {{ ternary "debug" "info" $v.debugMode }}
-  format: {{ .Values.logFormat }}
-web:
-  enableStats: {{ .Values.web.enableStats }}
-metrics:
-  {{- include "x509.config.metrics" (list . 0) | nindent 2 }}
+{{- include "x509-certificate-exporter.config.common" (list . $v.debugMode 0) }}
 sources:
-  {{- if $v.enabled }}
+  {{- if and $v.enabled (or $v.secretTypes $v.configMapKeys) }}
   - kind: kubernetes
     name: cluster-secrets
     refreshInterval: {{ $v.refreshInterval | quote }}
     {{- if gt (int $v.listPageSize) 0 }}
     listPageSize: {{ int $v.listPageSize }}
     {{- end }}
-    {{- if $v.kubeApiRateLimits.enabled }}
-    rateLimit:
-      qps: {{ $v.kubeApiRateLimits.queriesPerSecond }}
-      burst: {{ int $v.kubeApiRateLimits.burstQueries }}
-    {{- end }}
+    {{- with include "x509-certificate-exporter.config.rateLimit" . | trim }}{{ nindent 4 . }}{{ end }}
     namespaces:
-      include: {{ toJson $v.includeNamespaces }}
-      exclude: {{ toJson $v.excludeNamespaces }}
-      includeLabels: {{ toJson $v.includeNamespaceLabels }}
-      excludeLabels: {{ toJson $v.excludeNamespaceLabels }}
+      include: {{ toJson (default list $v.includeNamespaces) }}
+      exclude: {{ toJson (default list $v.excludeNamespaces) }}
+      includeLabels: {{ toJson (default list $v.includeNamespaceLabels) }}
+      excludeLabels: {{ toJson (default list $v.excludeNamespaceLabels) }}
     {{- if $v.secretTypes }}
     secrets:
-      includeLabels: {{ toJson $v.includeLabels }}
-      excludeLabels: {{ toJson $v.excludeLabels }}
-      exposeLabels: {{ toJson $v.exposeSecretLabels }}
+      include: {{ toJson (default list $v.includeSecrets) }}
+      exclude: {{ toJson (default list $v.excludeSecrets) }}
+      includeLabels: {{ toJson (default list $v.includeLabels) }}
+      excludeLabels: {{ toJson (default list $v.excludeLabels) }}
+      exposeLabels: {{ toJson (default list $v.exposeSecretLabels) }}
       types:
         {{- range $v.secretTypes }}
-        - {{ include "x509.config.secretType" . | nindent 10 | trim }}
+        - {{ include "x509-certificate-exporter.config.secretType" . | nindent 10 | trim }}
         {{- end }}
     {{- end }}
     {{- if $v.configMapKeys }}
     configMaps:
+      include: {{ toJson (default list $v.includeConfigMaps) }}
+      exclude: {{ toJson (default list $v.excludeConfigMaps) }}
       keyPatterns:
         {{- range $v.configMapKeys }}
         - {{ printf "^%s$" (regexQuoteMeta .) | quote }}
         {{- end }}
       format: pem
-      exposeLabels: {{ toJson $v.exposeConfigMapLabels }}
+      exposeLabels: {{ toJson (default list $v.exposeConfigMapLabels) }}
     {{- end }}
   {{- end }}
   {{- if $cab.enabled }}
+  {{- $r := $cab.resources }}
+  {{- if not (or $r.mutating $r.validating $r.apiservice $r.crdConversion) }}
+  {{- fail "cabundlesExporter.resources enables nothing: set mutating, validating, apiservice or crdConversion (or cabundlesExporter.enabled=false)" }}
+  {{- end }}
   - kind: cabundle
     name: cluster-cabundles
     refreshInterval: {{ $cab.refreshInterval | quote }}
     {{- if gt (int $cab.listPageSize) 0 }}
     listPageSize: {{ int $cab.listPageSize }}
     {{- end }}
-    {{- /* One pod, one API budget: the Secrets source's limits apply here too. */}}
-    {{- if $v.kubeApiRateLimits.enabled }}
-    rateLimit:
-      qps: {{ $v.kubeApiRateLimits.queriesPerSecond }}
-      burst: {{ int $v.kubeApiRateLimits.burstQueries }}
-    {{- end }}
+    {{- /* One Pod, one API budget: the Secrets source's limits apply here too. */}}
+    {{- with include "x509-certificate-exporter.config.rateLimit" . | trim }}{{ nindent 4 . }}{{ end }}
     cabundles:
       resources:
-        mutating: {{ $cab.resources.mutating }}
-        validating: {{ $cab.resources.validating }}
-        apiservice: {{ $cab.resources.apiservice }}
-        crdConversion: {{ $cab.resources.crdConversion }}
-      include: {{ toJson $cab.includeNames }}
-      exclude: {{ toJson $cab.excludeNames }}
-      includeLabels: {{ toJson $cab.includeLabels }}
-      excludeLabels: {{ toJson $cab.excludeLabels }}
-      exposeLabels: {{ toJson $cab.exposeLabels }}
+        mutating: {{ $r.mutating }}
+        validating: {{ $r.validating }}
+        apiservice: {{ $r.apiservice }}
+        crdConversion: {{ $r.crdConversion }}
+      include: {{ toJson (default list $cab.includeNames) }}
+      exclude: {{ toJson (default list $cab.excludeNames) }}
+      includeLabels: {{ toJson (default list $cab.includeLabels) }}
+      excludeLabels: {{ toJson (default list $cab.excludeLabels) }}
+      exposeLabels: {{ toJson (default list $cab.exposeLabels) }}
   {{- end }}
 {{- end -}}
 
 {{/*
-Effective settings of one DaemonSet: hostPathsExporter defaults overridden
-key by key by the entry; the two security contexts merge one level deep so
-an entry can flip runAsUser without losing `drop: [ALL]`.
-Argument: list root entry. Prints YAML.
+Effective settings of one DaemonSet: each key of the entry replaces the
+hostPathsExporter default whole, as upstream. Argument: list root entry.
+Prints YAML.
 */}}
-{{- define "x509.hostPathsDs" -}}
+{{- define "x509-certificate-exporter.hostPathsDs" -}}
 {{- $root := index . 0 -}}{{- $entry := index . 1 | default dict -}}
-{{- $out := dict -}}
-{{- range $k, $v := $root.Values.hostPathsExporter -}}
-{{- if and (ne $k "daemonSets") (kindIs "invalid" $v) }}{{ $_ := set $out $k $v }}
-{{- else if ne $k "daemonSets" }}{{ $_ := set $out $k (deepCopy $v) }}{{ end -}}
-{{- end -}}
-{{- range $k, $v := $entry -}}
-{{- if and (has $k (list "securityContext" "podSecurityContext")) (kindIs "map" $v) -}}
-{{- $merged := deepCopy (default dict (get $out $k)) -}}
-{{- range $ck, $cv := $v }}{{ if kindIs "invalid" $cv }}{{ $_ := unset $merged $ck }}{{ else }}{{ $_ := set $merged $ck $cv }}{{ end }}{{ end -}}
-{{- $_ := set $out $k $merged -}}
-{{- else -}}
-{{- $_ := set $out $k $v -}}
-{{- end -}}
-{{- end -}}
+{{- $out := omit (deepCopy $root.Values.hostPathsExporter) "daemonSets" -}}
+{{- range $k, $v := $entry }}{{ $_ := set $out $k $v }}{{ end -}}
 {{- toYaml $out -}}
 {{- end -}}
 
-{{/*
-Host directories to mount for one DaemonSet: the parent of every watched
-file, every watched directory, minus those already under another one.
-Argument: effective DaemonSet settings. Prints a JSON list.
-*/}}
-{{- define "x509.hostDirs" -}}
-{{- $dirs := list -}}
-{{- range .watchFiles }}{{ $dirs = append $dirs (dir (clean .)) }}{{ end -}}
-{{- range .watchKubeconfFiles }}{{ $dirs = append $dirs (dir (clean .)) }}{{ end -}}
-{{- range .watchDirectories }}{{ $dirs = append $dirs (clean .) }}{{ end -}}
-{{- range .watchSpecificExtensionDirectories }}{{ $dirs = append $dirs (clean .directory) }}{{ end -}}
-{{- $kept := list -}}
-{{- range $d := $dirs | sortAlpha | uniq -}}
-{{- $covered := false -}}
-{{- range $k := $kept }}{{ if or (eq $k "/") (hasPrefix (printf "%s/" $k) $d) }}{{ $covered = true }}{{ end }}{{ end -}}
-{{- if not $covered }}{{ $kept = append $kept $d }}{{ end -}}
-{{- end -}}
-{{- toJson $kept -}}
-{{- end -}}
-
-{{- define "x509.hostPath" -}}
+{{- define "x509-certificate-exporter.hostPath" -}}
 {{- clean (printf "/mnt/host/%s" .) -}}
 {{- end -}}
 
-{{/* Argument: list root name effectiveSettings. */}}
-{{- define "x509.config.hostPaths" -}}
-{{- $root := index . 0 -}}{{- $name := index . 1 -}}{{- $ds := index . 2 -}}
-{{- $hasFiles := or $ds.watchFiles $ds.watchDirectories $ds.watchSpecificExtensionDirectories -}}
-{{- if and (not $hasFiles) (not $ds.watchKubeconfFiles) -}}
-{{- fail (printf "hostPathsExporter.daemonSets.%s watches nothing: set watchFiles, watchDirectories, watchSpecificExtensionDirectories or watchKubeconfFiles" $name) -}}
+{{/*
+What one DaemonSet reads. `scan` are the host paths of its file source,
+`kubeconfigs` those of its kubeconfig source, `dirs` the host directories
+to mount: the parent of each file, each watched directory, the static
+prefix of each glob, minus those under another one. Argument: effective
+settings. Prints JSON.
+*/}}
+{{- define "x509-certificate-exporter.hostPlan" -}}
+{{- $scan := list -}}{{- $kube := list -}}{{- $dirs := list -}}
+{{- range .watchFiles }}{{ $scan = append $scan (clean .) }}{{ $dirs = append $dirs (dir (clean .)) }}{{ end -}}
+{{- range .watchDirectories -}}
+{{- $prefix := include "x509-certificate-exporter.watchDirStaticPrefix" . -}}
+{{- if not (hasPrefix "/" $prefix) }}{{ fail (printf "invalid watchDirectories entry %q: must be an absolute path" .) }}{{ end -}}
+{{- $scan = append $scan (clean .) }}{{ $dirs = append $dirs $prefix -}}
 {{- end -}}
-server:
-  {{- include "x509.config.server" $root | nindent 2 }}
-log:
-  level: {{ ternary "debug" "info" $ds.debugMode }}
-  format: {{ $root.Values.logFormat }}
-web:
-  enableStats: {{ $root.Values.web.enableStats }}
-metrics:
-  {{- /* drop /mnt/host so filepath labels show the node's own paths */}}
-  {{- include "x509.config.metrics" (list $root 2) | nindent 2 }}
+{{- range .watchSpecificExtensionDirectories -}}
+{{- $scan = append $scan (printf "%s/*.%s" (clean .directory) .extension) }}{{ $dirs = append $dirs (clean .directory) -}}
+{{- end -}}
+{{- range .watchKubeconfFiles }}{{ $kube = append $kube (clean .) }}{{ $dirs = append $dirs (dir (clean .)) }}{{ end -}}
+{{- $kept := list -}}
+{{- range $d := $dirs | sortAlpha | uniq -}}
+{{- $covered := false -}}
+{{- range $k := $kept }}{{ if or (eq $k "/") (eq $k $d) (hasPrefix (printf "%s/" $k) $d) }}{{ $covered = true }}{{ end }}{{ end -}}
+{{- if not $covered }}{{ $kept = append $kept $d }}{{ end -}}
+{{- end -}}
+{{- toJson (dict "scan" $scan "kubeconfigs" $kube "dirs" $kept) -}}
+{{- end -}}
+
+{{/* Argument: list root name effectiveSettings. */}}
+{{- define "x509-certificate-exporter.config.hostPaths" -}}
+{{- $root := index . 0 -}}{{- $name := index . 1 -}}{{- $ds := index . 2 -}}
+{{- $plan := include "x509-certificate-exporter.hostPlan" $ds | fromJson -}}
+{{- /* trimPathComponents 2 drops /mnt/host: filepath labels show the node's own paths. */}}
+{{- include "x509-certificate-exporter.config.common" (list $root $ds.debugMode 2) }}
 cache:
   filePoll:
     interval: {{ $ds.refreshInterval | quote }}
     skipUnchanged: true
+{{- if not (or $plan.scan $plan.kubeconfigs) }}
+{{- /* Nothing to watch renders, as upstream: the exporter then serves its own metrics only. */}}
+sources: []
+{{- else }}
 sources:
-  {{- if $hasFiles }}
+  {{- with $plan.scan }}
   - kind: file
     name: {{ printf "host-paths-%s" $name }}
     paths:
-      {{- range $ds.watchFiles }}
-      - {{ include "x509.hostPath" . | quote }}
-      {{- end }}
-      {{- range $ds.watchDirectories }}
-      - {{ include "x509.hostPath" . | quote }}
-      {{- end }}
-      {{- range $ds.watchSpecificExtensionDirectories }}
-      - {{ printf "%s/*.%s" (include "x509.hostPath" .directory) .extension | quote }}
+      {{- range . }}
+      - {{ include "x509-certificate-exporter.hostPath" . | quote }}
       {{- end }}
     followSymlinks: {{ not $ds.skipSymlinks }}
     refreshInterval: {{ $ds.refreshInterval | quote }}
-    formats: {{ toJson $ds.formats }}
+    formats: {{ toJson (default (list "pem") $ds.formats) }}
+    {{- /* Absolute symlink targets are host paths: map them into the mounts (and nowhere else). */}}
     pathMappings:
-      {{- range include "x509.hostDirs" $ds | fromJsonArray }}
+      {{- range $plan.dirs }}
       - from: {{ . | quote }}
-        to: {{ include "x509.hostPath" . | quote }}
+        to: {{ include "x509-certificate-exporter.hostPath" . | quote }}
       {{- end }}
   {{- end }}
-  {{- with $ds.watchKubeconfFiles }}
+  {{- with $plan.kubeconfigs }}
   - kind: kubeconfig
     name: {{ printf "host-kubeconfigs-%s" $name }}
     paths:
       {{- range . }}
-      - {{ include "x509.hostPath" . | quote }}
+      - {{ include "x509-certificate-exporter.hostPath" . | quote }}
       {{- end }}
     refreshInterval: {{ $ds.refreshInterval | quote }}
   {{- end }}
+{{- end }}
 {{- end -}}

@@ -1,10 +1,14 @@
-{{/* Names, labels and image reference shared by every template. */}}
+{{/*
+Names, labels and image references. The helper names are upstream's, so
+`extraDeploy` templates written for the upstream chart keep rendering.
+*/}}
 
-{{- define "x509.name" -}}
+{{- define "x509-certificate-exporter.name" -}}
 {{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
-{{- define "x509.fullname" -}}
+{{/* The release name, suffixed with the chart name unless it already contains it; 63 characters at most. */}}
+{{- define "x509-certificate-exporter.fullname" -}}
 {{- if .Values.fullnameOverride -}}
 {{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
 {{- else -}}
@@ -17,95 +21,109 @@
 {{- end -}}
 {{- end -}}
 
-{{- define "x509.namespace" -}}
+{{- define "x509-certificate-exporter.namespace" -}}
 {{- default .Release.Namespace .Values.namespaceOverride -}}
 {{- end -}}
 
-{{- define "x509.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "x509.name" . }}
+{{- define "x509-certificate-exporter.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "x509-certificate-exporter.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "x509-certificate-exporter.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
-{{- define "x509.labels" -}}
-{{ include "x509.selectorLabels" . }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
-helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 }}
-{{- with .Values.extraLabels }}
-{{ toYaml . }}
+{{- define "x509-certificate-exporter.labels" -}}
+helm.sh/chart: {{ include "x509-certificate-exporter.chart" . }}
+{{ include "x509-certificate-exporter.selectorLabels" . }}
+{{- with .Chart.AppVersion }}
+app.kubernetes.io/version: {{ . | quote }}
 {{- end }}
-{{- end -}}
-
-{{/* registry/repository@digest, or registry/repository:tag+suffix. */}}
-{{- define "x509.image" -}}
-{{- $img := .Values.image -}}
-{{- $repo := $img.repository -}}
-{{- if $img.registry }}{{ $repo = printf "%s/%s" $img.registry $img.repository }}{{ end -}}
-{{- if $img.digest -}}
-{{- printf "%s@%s" $repo $img.digest -}}
-{{- else -}}
-{{- printf "%s:%s%s" $repo (default .Chart.AppVersion $img.tag) $img.tagSuffix -}}
-{{- end -}}
-{{- end -}}
-
-{{- define "x509.secretsServiceAccount" -}}
-{{- if .Values.rbac.create -}}
-{{- default (printf "%s-secrets" (include "x509.fullname" .)) .Values.rbac.secretsExporter.serviceAccountName -}}
-{{- else -}}
-{{- required "rbac.secretsExporter.serviceAccountName is required when rbac.create is false" .Values.rbac.secretsExporter.serviceAccountName -}}
-{{- end -}}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- range $k, $v := .Values.extraLabels }}
+{{ $k }}: {{ $v | quote }}
+{{- end }}
 {{- end -}}
 
 {{/*
-The Deployment (and its ServiceAccount and config) runs for Secrets/ConfigMaps,
-for caBundle fields, or both, as upstream v4. Prints "true" or nothing.
+registry/repository@digest, else registry/repository:tag. An empty registry
+leaves the reference without one (no leading slash); global.imageRegistry,
+when set, replaces the registry. Argument: list root imageValues defaultTag.
 */}}
-{{- define "x509.deploymentEnabled" -}}
-{{- if or .Values.secretsExporter.enabled .Values.cabundlesExporter.enabled }}true{{ end -}}
-{{- end -}}
-
-{{/* RBAC rules of the cabundle source: get/list/watch on exactly the enabled kinds. */}}
-{{- define "x509.cabundlesRules" -}}
-{{- $r := .Values.cabundlesExporter.resources -}}
-{{- if $r.mutating }}
-- apiGroups: [admissionregistration.k8s.io]
-  resources: [mutatingwebhookconfigurations]
-  verbs: [get, list, watch]
-{{- end }}
-{{- if $r.validating }}
-- apiGroups: [admissionregistration.k8s.io]
-  resources: [validatingwebhookconfigurations]
-  verbs: [get, list, watch]
-{{- end }}
-{{- if $r.apiservice }}
-- apiGroups: [apiregistration.k8s.io]
-  resources: [apiservices]
-  verbs: [get, list, watch]
-{{- end }}
-{{- if $r.crdConversion }}
-- apiGroups: [apiextensions.k8s.io]
-  resources: [customresourcedefinitions]
-  verbs: [get, list, watch]
-{{- end }}
-{{- end -}}
-
-{{- define "x509.hostPathsServiceAccount" -}}
-{{- if .Values.rbac.create -}}
-{{- default (printf "%s-hostpaths" (include "x509.fullname" .)) .Values.rbac.hostPathsExporter.serviceAccountName -}}
+{{- define "x509-certificate-exporter.imageRef" -}}
+{{- $root := index . 0 -}}{{- $img := index . 1 -}}{{- $tag := index . 2 -}}
+{{- $registry := $img.registry -}}
+{{- with $root.Values.global }}{{ with .imageRegistry }}{{ $registry = . }}{{ end }}{{ end -}}
+{{- $repo := $img.repository -}}
+{{- if $registry }}{{ $repo = printf "%s/%s" $registry $img.repository }}{{ end -}}
+{{- if $img.digest -}}
+{{- printf "%s@%s" $repo $img.digest -}}
 {{- else -}}
-{{- required "rbac.hostPathsExporter.serviceAccountName is required when rbac.create is false" .Values.rbac.hostPathsExporter.serviceAccountName -}}
+{{- printf "%s:%s" $repo (toString $tag) -}}
 {{- end -}}
 {{- end -}}
 
-{{- define "x509.webConfigEnabled" -}}
+{{- define "x509-certificate-exporter.image" -}}
+{{- $tag := printf "%s%s" (toString (default .Chart.AppVersion .Values.image.tag)) (toString (default "" .Values.image.tagSuffix)) -}}
+{{- include "x509-certificate-exporter.imageRef" (list . .Values.image $tag) -}}
+{{- end -}}
+
+{{- define "x509-certificate-exporter.rbacProxy.image" -}}
+{{- include "x509-certificate-exporter.imageRef" (list . .Values.rbacProxy.image .Values.rbacProxy.image.tag) -}}
+{{- end -}}
+
+{{- define "x509-certificate-exporter.secretsExporterName" -}}
+{{- include "x509-certificate-exporter.fullname" . -}}
+{{- end -}}
+
+{{- define "x509-certificate-exporter.secretsExporterServiceAccountName" -}}
+{{- if .Values.rbac.create -}}
+{{- default (include "x509-certificate-exporter.fullname" .) .Values.rbac.secretsExporter.serviceAccountName -}}
+{{- else -}}
+{{- default "default" .Values.rbac.secretsExporter.serviceAccountName -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "x509-certificate-exporter.hostPathsExporterServiceAccountName" -}}
+{{- if .Values.rbac.create -}}
+{{- default (printf "%s-node" (include "x509-certificate-exporter.fullname" .)) .Values.rbac.hostPathsExporter.serviceAccountName -}}
+{{- else -}}
+{{- default "default" .Values.rbac.hostPathsExporter.serviceAccountName -}}
+{{- end -}}
+{{- end -}}
+
+{{/* ClusterRoles and their bindings carry their ServiceAccount's name. */}}
+{{- define "x509-certificate-exporter.secretsExporterClusterRoleName" -}}
+{{- if .Values.rbac.create }}{{ include "x509-certificate-exporter.secretsExporterServiceAccountName" . }}{{ end -}}
+{{- end -}}
+
+{{- define "x509-certificate-exporter.hostPathsExporterClusterRoleName" -}}
+{{- if .Values.rbac.create }}{{ include "x509-certificate-exporter.hostPathsExporterServiceAccountName" . }}{{ end -}}
+{{- end -}}
+
+{{- define "x509-certificate-exporter.secretsExporterClusterRoleBindingName" -}}
+{{- include "x509-certificate-exporter.secretsExporterClusterRoleName" . -}}
+{{- end -}}
+
+{{- define "x509-certificate-exporter.hostPathsExporterClusterRoleBindingName" -}}
+{{- include "x509-certificate-exporter.hostPathsExporterClusterRoleName" . -}}
+{{- end -}}
+
+{{- define "x509-certificate-exporter.webConfigurationSecretName" -}}
+{{- printf "%s-webconf" (include "x509-certificate-exporter.fullname" .) -}}
+{{- end -}}
+
+{{- define "x509-certificate-exporter.rbacProxy.tlsSecretName" -}}
+{{- printf "%s-rbac-proxy-tls" (include "x509-certificate-exporter.fullname" .) -}}
+{{- end -}}
+
+{{/* "true" when /metrics is behind TLS or authentication of the exporter itself. */}}
+{{- define "x509-certificate-exporter.webConfigEnabled" -}}
 {{- if or .Values.webConfiguration .Values.webConfigurationExistingSecret }}true{{ end -}}
 {{- end -}}
 
-{{- define "x509.webConfigSecretName" -}}
-{{- default (printf "%s-webconfig" (include "x509.fullname" .)) .Values.webConfigurationExistingSecret -}}
-{{- end -}}
-
-{{- define "x509.webConfigBody" -}}
+{{- define "x509-certificate-exporter.webConfigBody" -}}
 {{- if kindIs "string" .Values.webConfiguration -}}
 {{- .Values.webConfiguration -}}
 {{- else -}}
@@ -114,18 +132,39 @@ for caBundle fields, or both, as upstream v4. Prints "true" or nothing.
 {{- end -}}
 
 {{/*
-Literal namespaces with no namespace label rule: RBAC is granted with one
-Role per namespace instead of a ClusterRole. Prints "true" or nothing.
+Port of the plain-HTTP probe listener, "0" when there is none. An
+authenticated /metrics (web configuration or kube-rbac-proxy) turns it on
+at 8080 so kubelet probes need no credential; an explicit value wins.
 */}}
-{{- define "x509.namespacedRbac" -}}
+{{- define "x509-certificate-exporter.probeListenPort" -}}
+{{- if gt (int .Values.probeListenPort) 0 -}}
+{{- int .Values.probeListenPort -}}
+{{- else if or (include "x509-certificate-exporter.webConfigEnabled" .) .Values.rbacProxy.enabled -}}
+8080
+{{- else -}}
+0
+{{- end -}}
+{{- end -}}
+
+{{/* The Deployment runs for Secrets/ConfigMaps, for caBundle fields, or both. Prints "true" or nothing. */}}
+{{- define "x509-certificate-exporter.deploymentEnabled" -}}
+{{- if or .Values.secretsExporter.enabled .Values.cabundlesExporter.enabled }}true{{ end -}}
+{{- end -}}
+
+{{/*
+Literal namespaces with no namespace label rule: the Secrets exporter is
+granted one Role per namespace instead of a ClusterRole. Prints "true" or nothing.
+*/}}
+{{- define "x509-certificate-exporter.namespacedRbac" -}}
 {{- $v := .Values.secretsExporter -}}
-{{- $literal := gt (len $v.includeNamespaces) 0 -}}
-{{- range $v.includeNamespaces }}{{ if regexMatch "[*?\\[\\]{}]" . }}{{ $literal = false }}{{ end }}{{ end -}}
+{{- $ns := default list $v.includeNamespaces -}}
+{{- $literal := and $v.enabled (gt (len $ns) 0) (not .Values.cabundlesExporter.enabled) (not .Values.rbacProxy.enabled) -}}
+{{- range $ns }}{{ if regexMatch "[*?\\[\\]{}]" . }}{{ $literal = false }}{{ end }}{{ end -}}
 {{- if and $literal (not $v.includeNamespaceLabels) (not $v.excludeNamespaceLabels) }}true{{ end -}}
 {{- end -}}
 
-{{/* RBAC rules of the Secrets exporter, exactly what its source reads. */}}
-{{- define "x509.secretsRules" -}}
+{{/* Namespaced rules of the Secrets exporter: exactly what its source reads. */}}
+{{- define "x509-certificate-exporter.secretsRules" -}}
 {{- $v := .Values.secretsExporter -}}
 {{- if $v.secretTypes }}
 - apiGroups: [""]
@@ -139,45 +178,36 @@ Role per namespace instead of a ClusterRole. Prints "true" or nothing.
 {{- end }}
 {{- end -}}
 
-{{/* Scrape settings shared by the ServiceMonitor and the PodMonitor. */}}
-{{- define "x509.scrapeEndpoint" -}}
-path: /metrics
-scheme: {{ .scheme }}
-interval: {{ .scrapeInterval }}
-scrapeTimeout: {{ .scrapeTimeout }}
-{{- with .tlsConfig }}
-tlsConfig:
-  {{- toYaml . | nindent 2 }}
-{{- end }}
-{{- with .basicAuth }}
-basicAuth:
-  {{- toYaml . | nindent 2 }}
-{{- end }}
-{{- with .relabelings }}
-relabelings:
-  {{- toYaml . | nindent 2 }}
-{{- end }}
-{{- with .metricRelabelings }}
-metricRelabelings:
-  {{- toYaml . | nindent 2 }}
-{{- end }}
+{{/* Rules kube-rbac-proxy needs to authenticate and authorize scrapes. */}}
+{{- define "x509-certificate-exporter.rbacProxyRules" -}}
+- apiGroups: [authentication.k8s.io]
+  resources: [tokenreviews]
+  verbs: [create]
+- apiGroups: [authorization.k8s.io]
+  resources: [subjectaccessreviews]
+  verbs: [create]
 {{- end -}}
 
-{{/* One alerting rule. Argument: dict root name expr for severity summary description. */}}
-{{- define "x509.alert" -}}
-{{- $r := .root.Values.prometheusRules -}}
-- alert: {{ printf "%s%s" $r.rulePrefix .name | quote }}
-  expr: {{ .expr | quote }}
-  for: {{ .for }}
-  labels:
-    severity: {{ .severity | quote }}
-    {{- with $r.alertExtraLabels }}
-    {{- toYaml . | nindent 4 }}
-    {{- end }}
-  annotations:
-    summary: {{ .summary | quote }}
-    description: {{ .description | quote }}
-    {{- with $r.alertExtraAnnotations }}
-    {{- toYaml . | nindent 4 }}
-    {{- end }}
+{{/*
+Static prefix of a watchDirectories entry: the path up to its first glob
+segment, or the entry itself when it has none. A pattern with no static
+prefix would mount the node's whole filesystem: it is refused.
+*/}}
+{{- define "x509-certificate-exporter.watchDirStaticPrefix" -}}
+{{- $clean := clean . -}}
+{{- if not (regexMatch "[*?\\[]" $clean) -}}
+{{- $clean -}}
+{{- else -}}
+{{- $prefix := list -}}
+{{- $done := false -}}
+{{- range (splitList "/" $clean) -}}
+{{- if regexMatch "[*?\\[]" . }}{{ $done = true }}{{ end -}}
+{{- if not $done }}{{ $prefix = append $prefix . }}{{ end -}}
+{{- end -}}
+{{- $static := clean (join "/" $prefix) -}}
+{{- if or (not (hasPrefix "/" $static)) (eq $static "/") -}}
+{{- fail (printf "invalid watchDirectories entry %q: a glob must be anchored at a non-glob static prefix such as /var/lib/kubelet/pods/**/*.crt, refusing to widen to / (the whole node filesystem)" .) -}}
+{{- end -}}
+{{- $static -}}
+{{- end -}}
 {{- end -}}

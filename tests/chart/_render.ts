@@ -97,3 +97,20 @@ export function exporterConfigs(objs: K8sObject[]): Map<string, string> {
   }
   return out;
 }
+
+/** The rendered NOTES.txt. */
+export async function notes(args: string[] = []): Promise<string> {
+  const res = await renderRaw(["--notes", ...args]);
+  if (res.code !== 0) throw new Error(`Rendering NOTES.txt failed: ${res.stderr}`);
+  return res.stdout;
+}
+
+/** Writes objects as a YAML stream for `--lookup`: what `lookup` finds in the "cluster". */
+export async function clusterFile(objs: K8sObject[]): Promise<string> {
+  const file = await Deno.makeTempFile({ prefix: "x509-chart-cluster-", suffix: ".yaml" });
+  await Deno.writeTextFile(file, objs.map((o) => JSON.stringify(o)).join("\n---\n"));
+  return file;
+}
+
+/** Upstream's test inputs, read in place (never copied into the project). */
+export const UPSTREAM = `${ROOT}../shared/upstream`;

@@ -7,7 +7,13 @@
 // text/template + sprig + the Helm built-ins the chart relies on and prints
 // a multi-document YAML stream.
 //
-//	render [-f values.yaml]... [--set a.b=c]... [--name rel] [--namespace ns] CHART_DIR
+// Beyond `helm template`: --upgrade renders as `helm upgrade` would
+// (.Release.IsUpgrade), --lookup FILE answers `lookup` from a YAML stream of
+// objects (as if they were in the cluster), and --notes prints the rendered
+// NOTES.txt instead of the manifests.
+//
+//	render [-f values.yaml]... [--set a.b=c]... [--name rel] [--namespace ns]
+//	       [--upgrade] [--lookup objects.yaml] [--notes] CHART_DIR
 package main
 
 import (
@@ -18,13 +24,23 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"text/template"
 
 	"github.com/Masterminds/sprig"
 	"gopkg.in/yaml.v3"
 )
+
+type options struct {
+	upgrade bool
+	lookup  string
+	notes   bool
+}
+
+var opts options
 
 type multiFlag []string
 
@@ -37,6 +53,9 @@ func main() {
 	flag.Var(&sets, "set", "override a.b.c=value, value parsed as YAML (repeatable)")
 	name := flag.String("name", "release", "release name")
 	ns := flag.String("namespace", "monitoring", "release namespace")
+	flag.BoolVar(&opts.upgrade, "upgrade", false, "render as an upgrade (.Release.IsUpgrade)")
+	flag.StringVar(&opts.lookup, "lookup", "", "YAML stream of objects that `lookup` finds")
+	flag.BoolVar(&opts.notes, "notes", false, "print NOTES.txt only")
 	flag.Parse()
 	if flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: render [-f file]... [--set k=v]... CHART_DIR")
@@ -69,11 +88,15 @@ func run(chartDir string, files, sets []string, name, ns string) error {
 			return err
 		}
 	}
+	// Helm always hands charts a `global` map, and validates it like any value.
+	if _, ok := values["global"]; !ok {
+		values["global"] = map[string]interface{}{}
+	}
 	if errs, err := validateValues(chartDir, values); err != nil {
 		return err
 	} else if len(errs) > 0 {
-		return fmt.Errorf("values don't meet the specifications of the schema(s):\n- %s",
-			strings.Join(errs, "\n- "))
+		return fmt.Errorf("values don't meet the specifications of the schema(s) in the following chart(s):\n%s:\n- %s",
+			chartMeta["name"], strings.Join(errs, "\n- "))
 	}
 	out, err := render(chartDir, chartMeta, values, name, ns)
 	if err != nil {
@@ -159,24 +182,45 @@ func applySet(values map[string]interface{}, expr string) error {
 	if err := yaml.Unmarshal([]byte(expr[eq+1:]), &v); err != nil {
 		return fmt.Errorf("--set %q: %w", expr, err)
 	}
-	keys := strings.Split(expr[:eq], ".")
-	m := values
-	for _, k := range keys[:len(keys)-1] {
-		next, ok := m[k].(map[string]interface{})
-		if !ok {
-			next = map[string]interface{}{}
-			m[k] = next
+	var cur interface{} = values
+	setter := func(interface{}) {}
+	unset := func() {}
+	for _, part := range strings.Split(expr[:eq], ".") {
+		name, index := part, -1
+		if m := indexed.FindStringSubmatch(part); m != nil {
+			name = m[1]
+			index, _ = strconv.Atoi(m[2])
 		}
-		m = next
+		m, ok := cur.(map[string]interface{})
+		if !ok {
+			m = map[string]interface{}{}
+			setter(m)
+		}
+		if index < 0 {
+			cur = m[name]
+			setter = func(v interface{}) { m[name] = v }
+			unset = func() { delete(m, name) }
+			continue
+		}
+		// name[i]: Helm grows the list with nulls up to the index.
+		list, _ := m[name].([]interface{})
+		for len(list) <= index {
+			list = append(list, nil)
+		}
+		m[name] = list
+		cur = list[index]
+		setter = func(v interface{}) { list[index] = v }
+		unset = func() { list[index] = nil }
 	}
-	last := keys[len(keys)-1]
 	if v == nil {
-		delete(m, last)
-	} else {
-		m[last] = normalize(v)
+		unset() // as Helm: `--set key=null` removes the key
+		return nil
 	}
+	setter(normalize(v))
 	return nil
 }
+
+var indexed = regexp.MustCompile(`^(.+)\[(\d+)\]$`)
 
 type apiVersions []string
 
@@ -208,7 +252,7 @@ func render(chartDir string, chartMeta, values map[string]interface{}, name, ns 
 		"Chart":  titleKeys(chartMeta),
 		"Release": map[string]interface{}{
 			"Name": name, "Namespace": ns, "Service": "Helm",
-			"IsInstall": true, "IsUpgrade": false, "Revision": 1,
+			"IsInstall": !opts.upgrade, "IsUpgrade": opts.upgrade, "Revision": 1,
 		},
 		"Capabilities": map[string]interface{}{
 			"APIVersions": apiVersions{"v1", "apps/v1", "rbac.authorization.k8s.io/v1"},
@@ -267,31 +311,58 @@ func render(chartDir string, chartMeta, values map[string]interface{}, name, ns 
 		}
 		return v, nil
 	}
-	funcs["lookup"] = func(...interface{}) map[string]interface{} { return map[string]interface{}{} }
-	root.Funcs(funcs)
-
-	tplDir := filepath.Join(chartDir, "templates")
-	entries, err := os.ReadDir(tplDir)
+	cluster, err := readObjects(opts.lookup)
 	if err != nil {
 		return "", err
 	}
+	funcs["lookup"] = func(apiVersion, kind, namespace, name string) map[string]interface{} {
+		for _, o := range cluster {
+			meta, _ := o["metadata"].(map[string]interface{})
+			if o["apiVersion"] == apiVersion && o["kind"] == kind &&
+				fmt.Sprint(meta["namespace"]) == namespace && fmt.Sprint(meta["name"]) == name {
+				return o
+			}
+		}
+		return map[string]interface{}{}
+	}
+	root.Funcs(funcs)
+
+	tplDir := filepath.Join(chartDir, "templates")
 	var names []string
-	for _, e := range entries {
-		n := e.Name()
-		if e.IsDir() || n == "NOTES.txt" {
-			continue
+	notes := ""
+	err = filepath.Walk(tplDir, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
 		}
-		raw, err := os.ReadFile(filepath.Join(tplDir, n))
+		raw, err := os.ReadFile(p)
 		if err != nil {
-			return "", err
+			return err
 		}
-		full := path.Join(chartName, "templates", n)
+		rel, _ := filepath.Rel(tplDir, p)
+		full := path.Join(chartName, "templates", filepath.ToSlash(rel))
 		if _, err := root.New(full).Parse(string(raw)); err != nil {
-			return "", err
+			return err
 		}
-		if !strings.HasPrefix(n, "_") {
+		base := filepath.Base(p)
+		if base == "NOTES.txt" {
+			notes = full
+		} else if !strings.HasPrefix(base, "_") {
 			names = append(names, full)
 		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if opts.notes {
+		if notes == "" {
+			return "", fmt.Errorf("the chart has no NOTES.txt")
+		}
+		var buf bytes.Buffer
+		if err := root.ExecuteTemplate(&buf, notes, top); err != nil {
+			return "", err
+		}
+		return strings.ReplaceAll(buf.String(), "<no value>", ""), nil
 	}
 	sort.Strings(names)
 
@@ -299,7 +370,7 @@ func render(chartDir string, chartMeta, values map[string]interface{}, name, ns 
 	for _, n := range names {
 		var buf bytes.Buffer
 		if err := root.ExecuteTemplate(&buf, n, top); err != nil {
-			return "", err
+			return "", helmError(err)
 		}
 		text := strings.ReplaceAll(buf.String(), "<no value>", "")
 		for _, doc := range splitDocs(text) {
@@ -307,6 +378,51 @@ func render(chartDir string, chartMeta, values map[string]interface{}, name, ns 
 		}
 	}
 	return out.String(), nil
+}
+
+var (
+	calling  = regexp.MustCompile(`error calling (?:fail|required): `)
+	location = regexp.MustCompile(`template: ([^:\s]+:\d+:\d+): `)
+)
+
+// helmError words a `fail` or `required` the way Helm does:
+// `execution error at (chart/templates/x.yaml:12:4): message`.
+func helmError(err error) error {
+	msg := err.Error()
+	loc := calling.FindAllStringIndex(msg, -1)
+	if loc == nil {
+		return err
+	}
+	where := "unknown"
+	if all := location.FindAllStringSubmatch(msg[:loc[len(loc)-1][0]], -1); len(all) > 0 {
+		where = all[len(all)-1][1]
+	}
+	return fmt.Errorf("execution error at (%s): %s", where, msg[loc[len(loc)-1][1]:])
+}
+
+// readObjects reads the objects `lookup` can find; no file means an empty cluster.
+func readObjects(file string) ([]map[string]interface{}, error) {
+	if file == "" {
+		return nil, nil
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var objs []map[string]interface{}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	for {
+		var v interface{}
+		if err := dec.Decode(&v); err != nil {
+			if err.Error() == "EOF" {
+				return objs, nil
+			}
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		if m, ok := normalize(v).(map[string]interface{}); ok {
+			objs = append(objs, m)
+		}
+	}
 }
 
 func splitDocs(text string) []string {

@@ -3,8 +3,9 @@ package main
 // A deliberately small JSON-schema (draft-07) validator covering only the
 // keywords values.schema.json uses: $ref (local), type, properties,
 // additionalProperties, propertyNames, required, enum, items, minItems, pattern, minLength,
-// minimum, maximum, oneOf, anyOf. Errors carry the value path
-// (`secretsExporter.secretTypes[0].kye: additional property not allowed`).
+// minimum, maximum, oneOf, anyOf. Errors read like Helm's own (santhosh-tekuri/jsonschema,
+// Helm >= 3.18): a JSON pointer, then the failure
+// (`at '/secretsExporter/secretTypes/0': additional properties 'kye' not allowed`).
 
 import (
 	"encoding/json"
@@ -42,10 +43,7 @@ type validator struct {
 }
 
 func (v *validator) fail(p, format string, args ...interface{}) {
-	if p == "" {
-		p = "(root)"
-	}
-	v.errs = append(v.errs, p+": "+fmt.Sprintf(format, args...))
+	v.errs = append(v.errs, "at '"+p+"': "+fmt.Sprintf(format, args...))
 }
 
 func (v *validator) resolve(s map[string]interface{}) map[string]interface{} {
@@ -74,7 +72,7 @@ func (v *validator) matches(s map[string]interface{}, value interface{}) bool {
 func (v *validator) check(p string, schema map[string]interface{}, value interface{}) {
 	s := v.resolve(schema)
 	if t, ok := s["type"]; ok && !typeMatches(t, value) {
-		v.fail(p, "invalid type: expected %v, given %s", t, typeName(value))
+		v.fail(p, "got %s, want %s", typeName(value), typeText(t))
 		return
 	}
 	if enum, ok := s["enum"].([]interface{}); ok {
@@ -85,7 +83,7 @@ func (v *validator) check(p string, schema map[string]interface{}, value interfa
 			}
 		}
 		if !found {
-			v.fail(p, "value must be one of %s", jsonText(enum))
+			v.fail(p, "value must be one of %s", enumText(enum))
 		}
 	}
 	if alts, ok := s["oneOf"].([]interface{}); ok {
@@ -95,8 +93,10 @@ func (v *validator) check(p string, schema map[string]interface{}, value interfa
 				n++
 			}
 		}
-		if n != 1 {
-			v.fail(p, "must match exactly one schema in oneOf (matched %d)", n)
+		if n == 0 {
+			v.fail(p, "oneOf failed, none matched")
+		} else if n > 1 {
+			v.fail(p, "oneOf failed, %d subschemas matched", n)
 		}
 	}
 	if alts, ok := s["anyOf"].([]interface{}); ok {
@@ -107,7 +107,7 @@ func (v *validator) check(p string, schema map[string]interface{}, value interfa
 			}
 		}
 		if n == 0 {
-			v.fail(p, "must match at least one schema in anyOf")
+			v.fail(p, "anyOf failed, none matched")
 		}
 	}
 	switch t := value.(type) {
@@ -115,26 +115,26 @@ func (v *validator) check(p string, schema map[string]interface{}, value interfa
 		v.checkObject(p, s, t)
 	case []interface{}:
 		if min, ok := s["minItems"].(float64); ok && float64(len(t)) < min {
-			v.fail(p, "array must have at least %v items", min)
+			v.fail(p, "minItems: got %d, want %v", len(t), min)
 		}
 		if items, ok := s["items"].(map[string]interface{}); ok {
 			for i, e := range t {
-				v.check(fmt.Sprintf("%s[%d]", p, i), items, e)
+				v.check(fmt.Sprintf("%s/%d", p, i), items, e)
 			}
 		}
 	case string:
 		if pat, ok := s["pattern"].(string); ok && !regexp.MustCompile(pat).MatchString(t) {
-			v.fail(p, "does not match pattern '%s'", pat)
+			v.fail(p, "'%s' does not match pattern '%s'", t, pat)
 		}
 		if min, ok := s["minLength"].(float64); ok && float64(len(t)) < min {
-			v.fail(p, "string must be at least %v characters long", min)
+			v.fail(p, "minLength: got %d, want %v", len([]rune(t)), min)
 		}
 	case float64:
 		if min, ok := s["minimum"].(float64); ok && t < min {
-			v.fail(p, "must be greater than or equal to %v", min)
+			v.fail(p, "minimum: got %v, want %v", t, min)
 		}
 		if max, ok := s["maximum"].(float64); ok && t > max {
-			v.fail(p, "must be less than or equal to %v", max)
+			v.fail(p, "maximum: got %v, want %v", t, max)
 		}
 	}
 }
@@ -152,7 +152,7 @@ func (v *validator) checkObject(p string, s map[string]interface{}, obj map[stri
 			sub := &validator{root: v.root}
 			sub.check("", names, k)
 			if len(sub.errs) > 0 {
-				v.fail(join(p, k), "invalid property name")
+				v.fail(p, "invalid propertyName '%s'", k)
 			}
 		}
 	}
@@ -162,6 +162,7 @@ func (v *validator) checkObject(p string, s map[string]interface{}, obj map[stri
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	var extra []string
 	for _, k := range keys {
 		child := join(p, k)
 		if ps, ok := props[k].(map[string]interface{}); ok {
@@ -171,19 +172,19 @@ func (v *validator) checkObject(p string, s map[string]interface{}, obj map[stri
 		switch ap := s["additionalProperties"].(type) {
 		case bool:
 			if !ap {
-				v.fail(child, "additional property not allowed")
+				extra = append(extra, "'"+k+"'")
 			}
 		case map[string]interface{}:
 			v.check(child, ap, obj[k])
 		}
 	}
+	if len(extra) > 0 {
+		v.fail(p, "additional properties %s not allowed", strings.Join(extra, ", "))
+	}
 }
 
 func join(p, k string) string {
-	if p == "" {
-		return k
-	}
-	return p + "." + k
+	return p + "/" + strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1")
 }
 
 func typeMatches(t interface{}, value interface{}) bool {
@@ -230,7 +231,26 @@ func typeName(value interface{}) string {
 	return fmt.Sprintf("%T", value)
 }
 
-func jsonText(v interface{}) string {
-	raw, _ := json.Marshal(v)
-	return string(raw)
+func typeText(t interface{}) string {
+	if list, ok := t.([]interface{}); ok {
+		parts := make([]string, len(list))
+		for i, e := range list {
+			parts[i] = fmt.Sprint(e)
+		}
+		return strings.Join(parts, " or ")
+	}
+	return fmt.Sprint(t)
+}
+
+func enumText(enum []interface{}) string {
+	parts := make([]string, len(enum))
+	for i, e := range enum {
+		if s, ok := e.(string); ok {
+			parts[i] = "'" + s + "'"
+		} else {
+			raw, _ := json.Marshal(e)
+			parts[i] = string(raw)
+		}
+	}
+	return strings.Join(parts, ", ")
 }
