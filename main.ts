@@ -14,6 +14,7 @@ import {
   USAGE,
 } from "./src/config/flags.ts";
 import {
+  EMBEDDED,
   findConfigFile,
   loadConfigFile,
   type LoadedConfig,
@@ -79,11 +80,23 @@ async function main(args: string[]): Promise<number> {
   } catch (err) {
     if (!(err instanceof ConfigErrors)) throw err;
     console.error(`Invalid configuration:\n${err.message}`);
+    for (const w of err.warnings) console.error(`warning: ${w}`);
     return 1;
   }
   logger.level = loaded.config.log.level;
   logger.format = loaded.config.log.format;
-  for (const w of [...flags.warnings, ...loaded.warnings]) logger.warn(w);
+  const warnings = [...flags.warnings, ...loaded.warnings];
+  if (flags.check) { for (const w of warnings) console.error(`warning: ${w}`); }
+  else for (const w of warnings) logger.warn(w);
+  // As upstream: a configuration without sources cannot work. The embedded default is
+  // exempt: on a host where none of its locations exists it still serves its own health.
+  if (loaded.config.sources.length === 0 && loaded.origin !== EMBEDDED) {
+    console.error(
+      `Invalid configuration:\n${loaded.origin}: sources: No source configured ` +
+        "(add sources to the config file or use -f, -d, -k or --watch-kube-secrets)",
+    );
+    return 1;
+  }
   // The web config is part of the configuration: a broken one must fail the check
   // and the startup alike, naming its file, line and key.
   let webConfig: WebConfig | undefined;
@@ -96,6 +109,10 @@ async function main(args: string[]): Promise<number> {
     return 1;
   }
   if (flags.check) {
+    if (flags.strict && warnings.length > 0) {
+      console.error(`Configuration has ${warnings.length} warning(s) and --strict is set`);
+      return 1;
+    }
     console.log(`Configuration OK: ${loaded.origin} (${loaded.config.sources.length} source(s))`);
     return 0;
   }
@@ -148,5 +165,14 @@ async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  Deno.exit(await main(Deno.args));
+  let code: number;
+  try {
+    code = await main(Deno.args);
+  } catch (err) {
+    // Never a stack trace for the operator: one line saying what failed.
+    console.error(`Fatal: ${err instanceof Error ? err.message : String(err)}`);
+    if (Deno.env.get("X509_DEBUG_STACK")) console.error(err);
+    code = 1;
+  }
+  Deno.exit(code);
 }

@@ -8,6 +8,7 @@ import { floorScenario } from "./floor.ts";
 import { idleScenario } from "./idle.ts";
 import { type ScenarioOptions, type ScenarioResult, table, writeResult } from "./_report.ts";
 import { secretsScenario } from "./secrets.ts";
+import { tlsScenario } from "./tls.ts";
 
 export const SCENARIOS: Record<string, (o: ScenarioOptions) => Promise<ScenarioResult>> = {
   "floor": floorScenario,
@@ -15,6 +16,7 @@ export const SCENARIOS: Record<string, (o: ScenarioOptions) => Promise<ScenarioR
   "secrets-50k": secretsScenario,
   "churn": churnScenario,
   "idle": idleScenario,
+  "tls-1k": tlsScenario,
 };
 
 const RESULTS = new URL("./results", import.meta.url).pathname;

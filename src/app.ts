@@ -1,3 +1,4 @@
+import { type ListenAddress, parseListen } from "./config/listen.ts";
 import type { LoadedConfig } from "./config/load.ts";
 import type { Logger } from "./log.ts";
 import { CertMetrics } from "./metrics/cert_metrics.ts";
@@ -8,7 +9,7 @@ import { CertificateCache } from "./parse/cert_cache.ts";
 import { serve, type Server } from "./server/listen.ts";
 import { createHandler, createProbeHandler } from "./server/routes.ts";
 import { loadWebConfig, type WebConfig } from "./server/web_config.ts";
-import { createSource, extraLabelNames, keystoreSources } from "./sources/kinds.ts";
+import { createSource, extraLabelNames, keystoreSources, reportedKinds } from "./sources/kinds.ts";
 import type { Source } from "./sources/source.ts";
 import { Store } from "./store.ts";
 
@@ -20,12 +21,11 @@ export interface App {
   readonly finished: Promise<void>;
 }
 
-/** Splits a Go-style listen address (`:9793`, `127.0.0.1:0`, `[::1]:9793`). */
-export function parseListen(address: string): { hostname: string; port: number } {
-  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(address);
-  if (!m) throw new Error(`Invalid listen address "${address}": expected HOST:PORT or :PORT`);
-  const host = m[1] ?? m[2] ?? "";
-  return { hostname: host === "" ? "0.0.0.0" : host, port: Number(m[3]) };
+/** A listen address the config layer validated. */
+function listenAt(address: string): ListenAddress {
+  const parsed = parseListen(address);
+  if (typeof parsed === "string") throw new Error(parsed);
+  return parsed;
 }
 
 /** Builds every piece from the configuration, starts the sources and the listeners. */
@@ -68,6 +68,7 @@ export async function startExporter(
   const exposition = new Exposition(store, certs, self, {
     keystores: keystoreSources(config.sources),
     exposeDiagnostics: m.exposeDiagnostics,
+    collisionKinds: reportedKinds(),
   });
   const sources: Source[] = [];
   for (const spec of config.sources) {
@@ -95,7 +96,7 @@ export async function startExporter(
     }),
   });
   const server = await serve(handler, {
-    ...parseListen(config.server.listen),
+    ...listenAt(config.server.listen),
     webConfig,
     signal,
     onError: (err) => onPanic("server", err),
@@ -106,7 +107,7 @@ export async function startExporter(
   let probeServer: Server | undefined;
   if (config.server.probeListen) {
     probeServer = await serve(createProbeHandler(store), {
-      ...parseListen(config.server.probeListen),
+      ...listenAt(config.server.probeListen),
       signal,
     });
     logger.info("Probe listener", {

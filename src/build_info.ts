@@ -4,11 +4,13 @@
  * .git when running from a checkout), and the Deno runtime's version.
  */
 import denoJson from "../deno.json" with { type: "json" };
-import { BUILD_REVISION } from "./_build_revision.ts";
+import { BUILD_REVISION, BUILD_TIME } from "./_build_revision.ts";
 
 export interface BuildInfo {
   version: string;
   revision: string;
+  /** When the binary was compiled (RFC 3339), "unknown" when running from source. */
+  built: string;
   denoVersion: string;
 }
 
@@ -62,12 +64,15 @@ function isCommit(text: string): boolean {
 }
 
 /** One line for `--version`. */
-export function formatBuildInfo(info: BuildInfo): string {
+export function formatBuildInfo(
+  info: Pick<BuildInfo, "version" | "revision" | "denoVersion">,
+): string {
   return `x509-certificate-exporter ${info.version} (revision ${info.revision}, deno ${info.denoVersion})`;
 }
 
 export const BUILD_INFO: Readonly<BuildInfo> = Object.freeze({
   version: denoJson.version,
   revision: BUILD_REVISION ?? readGitRevision(new URL("../", import.meta.url)),
+  built: BUILD_TIME ?? "unknown",
   denoVersion: Deno.version.deno,
 });

@@ -43,7 +43,15 @@ export type Item =
     readonly index: number;
     /** The keystore format a `bad_passphrase` came from (`x509_<format>_passphrase_failures_total`). */
     readonly format?: "pkcs12" | "jks";
+    /**
+     * The error stands for the whole input (unreadable, wrong passphrase, no certificate),
+     * not for one entry of it: as upstream, it counts in `x509_source_errors_total` but is no
+     * `x509_cert_error` series, which is for entries that failed beside the others.
+     */
+    readonly whole?: true;
   };
+
+export type ErrorItem = Extract<Item, { readonly kind: "error" }>;
 
 /** Where a bundle came from; its fields become the location labels of every series. */
 export interface Location {
@@ -62,6 +70,10 @@ export interface Location {
   readonly cabundleResourceKind?: string;
   readonly cabundleResourceName?: string;
   readonly cabundleEntry?: string;
+  /** `host:port` a TLS probe connected to. */
+  readonly probeTarget?: string;
+  /** The name a TLS probe sent as SNI and verified the chain for. */
+  readonly probeServerName?: string;
   /** Object labels to expose, already sanitised into label names (`secret_label_x`). */
   readonly extraLabels?: Readonly<Record<string, string>>;
 }
@@ -76,6 +88,8 @@ export interface Bundle {
   readonly ref: string;
   readonly location: Location;
   readonly items: readonly Item[];
+  /** The `source_kind` it counts under, when not its source's first one (`kube-configmap`). */
+  readonly kind?: string;
 }
 
 /** Identifies a source in metrics: `x509_source_*{source_kind, source_name}`. */

@@ -20,8 +20,13 @@ export const REASONS = [
   "too_many_items",
 ] as const;
 
-/** Reasons the Kubernetes-backed sources add on top of {@link REASONS}. */
-export const KUBE_REASONS = ["rate_limited", "http_401", "http_403", "http_5xx"] as const;
+/**
+ * Reasons of failed Kubernetes API answers, counted as upstream does on the pseudo-source
+ * `source_kind="kubernetes", source_name="kube-api"`: these are pre-set to 0, and a 5xx
+ * answer counts as `http_<code>` (`http_503`).
+ */
+export const KUBE_REASONS = ["rate_limited", "http_401", "http_403"] as const;
+export type KubeReason = typeof KUBE_REASONS[number] | `http_5${number}`;
 
 /** Reasons added by keystore and CRL parsing. */
 export const KEYSTORE_REASONS = [
@@ -35,10 +40,23 @@ export const KEYSTORE_REASONS = [
   "too_many_iterations",
 ] as const;
 
+/**
+ * Reasons of sources that probe remote endpoints (`kind: tls`), one per stage
+ * of a probe. Only those sources pre-set them: a file source never times out.
+ */
+export const PROBE_REASONS = [
+  "dns_failed",
+  "connect_failed",
+  "timeout",
+  "starttls_failed",
+  "handshake_failed",
+] as const;
+
 export type Reason =
   | typeof REASONS[number]
-  | typeof KUBE_REASONS[number]
-  | typeof KEYSTORE_REASONS[number];
+  | KubeReason
+  | typeof KEYSTORE_REASONS[number]
+  | typeof PROBE_REASONS[number];
 
 /** An error that knows which stable reason code it maps to. */
 export class SourceError extends Error {

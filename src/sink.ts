@@ -1,6 +1,7 @@
 import type { Bundle, SourceId } from "./bundle.ts";
-import type { Reason } from "./errors.ts";
+import type { KubeReason, Reason } from "./errors.ts";
 import type { Format } from "./format.ts";
+import type { ProbeReport } from "./probe.ts";
 
 /**
  * What a source writes to, and the only way it reports anything: bundles,
@@ -9,8 +10,11 @@ import type { Format } from "./format.ts";
  * keeps data flowing one way (source -> store -> metrics).
  */
 export interface Sink {
-  /** Declares a source so its health series exist (at 0) before its first sync. */
-  register(source: SourceId): void;
+  /**
+   * Declares a source so its health series exist (at 0) before its first sync. `kinds` are
+   * the `source_kind` values its bundles and errors count under (default: its own kind).
+   */
+  register(source: SourceId, kinds?: readonly string[]): void;
   /** Stores or replaces the bundle `bundle.ref` of `source`. */
   put(source: SourceId, bundle: Bundle): void;
   /** Drops one bundle; its series disappear at the next scrape. */
@@ -21,8 +25,13 @@ export interface Sink {
   setUp(source: SourceId, up: boolean): void;
   /** Records that the source finished its first sync, successful or not (gates `/readyz`). */
   markSynced(source: SourceId): void;
-  /** Adds to `x509_source_errors_total{reason}` for errors that are not tied to a bundle item. */
-  countError(source: SourceId, reason: Reason, n?: number): void;
+  /**
+   * Adds to `x509_source_errors_total{reason}` for errors that are not tied to a new bundle
+   * item, under `kind` (default: the source's first kind).
+   */
+  countError(source: SourceId, reason: Reason, n?: number, kind?: string): void;
+  /** A Kubernetes API answer failed (`x509_source_errors_total{source_name="kube-api"}`). */
+  countApiError(reason: KubeReason): void;
   /** An unexpected exception was caught and survived (`x509_panic_total{component}`). */
   countPanic(component: string): void;
   /** Time spent decoding one bundle (`x509_parse_duration_seconds{format}`). */
@@ -37,4 +46,6 @@ export interface Sink {
   observeRequest(verb: string, resource: string, seconds: number): void;
   /** Which scope a Kubernetes source watches (`x509_kube_informer_scope`). */
   setScope(source: SourceId, scope: "cluster" | "namespace"): void;
+  /** The outcome of the latest probe of one remote endpoint (`x509_probe_*`); replaces the previous. */
+  reportProbe(source: SourceId, report: ProbeReport): void;
 }

@@ -1,7 +1,8 @@
 import type { Bundle, SourceId } from "./bundle.ts";
-import { KEYSTORE_REASONS, KUBE_REASONS, type Reason, REASONS } from "./errors.ts";
+import { KEYSTORE_REASONS, KUBE_REASONS, type KubeReason, type Reason, REASONS } from "./errors.ts";
 import type { Format } from "./format.ts";
 import { Histograms } from "./histogram.ts";
+import type { ProbeReport } from "./probe.ts";
 import type { Sink } from "./sink.ts";
 
 /** The counters of one watched collection (`x509_kube_*{resource}`). */
@@ -23,8 +24,16 @@ export interface SourceState {
   readonly bundles: Map<string, Bundle>;
   up: boolean;
   synced: boolean;
-  /** Cumulative error counts by reason (`x509_source_errors_total`). */
+  /**
+   * The `source_kind` values its bundles and errors count under, the first by default:
+   * upstream's `kube-secret` and `kube-configmap` for a kubernetes source, `kube-cabundle`
+   * for a cabundle one, the source's own kind otherwise. `x509_source_up` keeps `id.kind`.
+   */
+  readonly kinds: readonly string[];
+  /** Cumulative error counts by reason (`x509_source_errors_total`) of the first kind. */
   readonly errors: Map<Reason, number>;
+  /** The same counts for every kind in {@link kinds} (`errors` is the first one's). */
+  readonly errorsByKind: Map<string, Map<Reason, number>>;
   /** When the last bundle changed, in ms since the epoch (status page). */
   lastChange: number;
   /** Wrong-passphrase failures by keystore format (`x509_<format>_passphrase_failures_total`). */
@@ -33,6 +42,8 @@ export interface SourceState {
   readonly streams: Map<string, StreamState>;
   /** The scope a Kubernetes source watches, once known. */
   scope: "cluster" | "namespace" | undefined;
+  /** The latest probe of each remote endpoint by bundle ref, for probing sources (`kind: tls`). */
+  readonly probes: Map<string, ProbeReport>;
 }
 
 export interface StoreOptions {
@@ -58,14 +69,20 @@ export class Store implements Sink {
   readonly panics = new Map<string, number>(PANIC_COMPONENTS.map((c) => [c, 0]));
   readonly parseDurations = new Histograms(PARSE_BUCKETS);
   readonly requestDurations = new Histograms(REQUEST_BUCKETS);
+  /**
+   * Kubernetes API answers that failed, by reason, whichever source asked: upstream's
+   * `x509_source_errors_total{source_kind="kubernetes",source_name="kube-api"}`. Empty until
+   * a source declares Kubernetes streams, which pre-sets the fixed reasons to 0.
+   */
+  readonly apiErrors = new Map<KubeReason, number>();
 
   constructor(options: StoreOptions = {}) {
-    this.#reasons = options.reasons ?? [...REASONS, ...KUBE_REASONS, ...KEYSTORE_REASONS];
+    this.#reasons = options.reasons ?? [...REASONS, ...KEYSTORE_REASONS];
     this.#now = options.now ?? Date.now;
   }
 
-  register(source: SourceId): void {
-    this.#state(source);
+  register(source: SourceId, kinds?: readonly string[]): void {
+    this.#state(source, kinds);
   }
 
   put(source: SourceId, bundle: Bundle): void {
@@ -74,7 +91,7 @@ export class Store implements Sink {
     state.lastChange = this.#now();
     for (const item of bundle.items) {
       if (item.kind !== "error") continue;
-      this.#count(state, item.reason, 1);
+      this.#count(state, item.reason, 1, bundle.kind);
       if (item.reason === "bad_passphrase" && item.format) {
         state.passphraseFailures.set(
           item.format,
@@ -107,8 +124,12 @@ export class Store implements Sink {
     this.#state(source).synced = true;
   }
 
-  countError(source: SourceId, reason: Reason, n = 1): void {
-    this.#count(this.#state(source), reason, n);
+  countError(source: SourceId, reason: Reason, n = 1, kind?: string): void {
+    this.#count(this.#state(source), reason, n, kind);
+  }
+
+  countApiError(reason: KubeReason): void {
+    this.apiErrors.set(reason, (this.apiErrors.get(reason) ?? 0) + 1);
   }
 
   countPanic(component: string): void {
@@ -120,6 +141,7 @@ export class Store implements Sink {
   }
 
   declareStreams(source: SourceId, resources: readonly string[], reasons: readonly string[]): void {
+    for (const r of KUBE_REASONS) this.apiErrors.set(r, this.apiErrors.get(r) ?? 0);
     for (const resource of resources) {
       const stream = this.#stream(source, resource);
       for (const r of reasons) stream.transportErrors.set(r, stream.transportErrors.get(r) ?? 0);
@@ -141,6 +163,10 @@ export class Store implements Sink {
 
   setScope(source: SourceId, scope: "cluster" | "namespace"): void {
     this.#state(source).scope = scope;
+  }
+
+  reportProbe(source: SourceId, report: ProbeReport): void {
+    this.#state(source).probes.set(report.ref, report);
   }
 
   /** The bundle `ref` of `source`, if held. */
@@ -169,24 +195,35 @@ export class Store implements Sink {
     return stream;
   }
 
-  #count(state: SourceState, reason: Reason, n: number): void {
-    state.errors.set(reason, (state.errors.get(reason) ?? 0) + n);
+  #count(state: SourceState, reason: Reason, n: number, kind = state.kinds[0]!): void {
+    let errors = state.errorsByKind.get(kind);
+    if (!errors) {
+      errors = new Map(this.#reasons.map((r) => [r, 0]));
+      state.errorsByKind.set(kind, errors);
+    }
+    errors.set(reason, (errors.get(reason) ?? 0) + n);
   }
 
-  #state(id: SourceId): SourceState {
+  #state(id: SourceId, kinds: readonly string[] = [id.kind]): SourceState {
     const key = keyOf(id);
     let state = this.#sources.get(key);
     if (!state) {
+      const errorsByKind = new Map(
+        kinds.map((k) => [k, new Map<Reason, number>(this.#reasons.map((r) => [r, 0]))]),
+      );
       state = {
         id: { kind: id.kind, name: id.name },
         bundles: new Map(),
         up: false,
         synced: false,
-        errors: new Map(this.#reasons.map((r) => [r, 0])),
+        kinds,
+        errors: errorsByKind.get(kinds[0]!)!,
+        errorsByKind,
         lastChange: 0,
         passphraseFailures: new Map(),
         streams: new Map(),
         scope: undefined,
+        probes: new Map(),
       };
       this.#sources.set(key, state);
     }

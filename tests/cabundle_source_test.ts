@@ -31,13 +31,21 @@ function webhooks(
 
 const b64 = (pem: string) => btoa(pem);
 
-/** The cabundle source under test, on the test API server. */
+/** Every resource is off by default (as upstream); the tests watch the admission webhooks. */
+const WEBHOOKS = "  resources: { mutating: true, validating: true }";
+
+/** The cabundle source under test, on the test API server, webhooks on unless `yaml` says. */
 function withSource(
   yaml: string,
   seed: (s: KubeApiServer) => void,
   fn: (h: Harness) => void | Promise<void>,
 ) {
-  return withKubeSource(yaml, seed, fn, { kind: "cabundle" });
+  const config = yaml.includes("resources:")
+    ? yaml
+    : yaml.startsWith("cabundles:")
+    ? yaml.replace("cabundles:", `cabundles:\n${WEBHOOKS}`)
+    : `cabundles:\n${WEBHOOKS}`;
+  return withKubeSource(config, seed, fn, { kind: "cabundle" });
 }
 
 let certs: TestCert[];
@@ -165,7 +173,7 @@ Deno.test("CabundleSource: APIService and CRD conversion bundles have an empty e
   });
 });
 
-Deno.test("CabundleSource: by default only admission webhooks are watched", async () => {
+Deno.test("CabundleSource: with the admission webhooks enabled, only they are watched", async () => {
   const [c1] = await serials();
   await withSource("", (s) => {
     s.upsert("apiservices", { metadata: { name: "v1.x" }, spec: { caBundle: b64(c1!.pem) } });
@@ -214,7 +222,7 @@ Deno.test("CabundleSource: a failing stream holds the source down, not readiness
   }, async (h) => {
     assert.equal(h.state().up, false);
     assert.deepEqual(Object.keys(h.view()), ["cabundle/MutatingWebhookConfiguration/inject/a"]);
-    assert.ok((h.state().errors.get("http_403") ?? 0) >= 1);
+    assert.ok((h.store.apiErrors.get("http_403") ?? 0) >= 1);
     assert.match(
       await h.metric("x509_kube_transport_errors_total"),
       /resource="validatingwebhookconfigurations",reason="list_failed"} [1-9]/,
@@ -226,12 +234,14 @@ Deno.test("CabundleSource: a failing stream holds the source down, not readiness
 
 Deno.test("parseConfig() fills cabundle defaults, and exposeLabels become label columns", () => {
   const { config } = parseConfig(
-    "sources:\n  - kind: cabundle\n    name: c\n    cabundles: { exposeLabels: [team] }\n",
+    "sources:\n  - kind: cabundle\n    name: c\n" +
+      "    cabundles: { resources: { validating: true }, exposeLabels: [team] }\n",
     "c.yaml",
   );
   const s = config.sources[0] as CabundleSourceSpec;
+  // Every resource is off unless asked for, as upstream: each one needs its own RBAC grant.
   assert.deepEqual(s.cabundles.resources, {
-    mutating: true,
+    mutating: false,
     validating: true,
     apiservice: false,
     crdConversion: false,
@@ -252,7 +262,10 @@ Deno.test("e2e: the exporter process wires a cabundle source into /metrics with 
       `${dir}/config.yaml`,
       `server: { listen: "127.0.0.1:0" }
 sources:
-  - { kind: cabundle, name: cab, kubeconfig: kubeconfig, cabundles: { exposeLabels: [team] } }
+  - kind: cabundle
+    name: cab
+    kubeconfig: kubeconfig
+    cabundles: { resources: { mutating: true, validating: true }, exposeLabels: [team] }
 `,
     );
     const exporter = await startExporter(["--config", `${dir}/config.yaml`]);

@@ -118,8 +118,9 @@ Deno.test("kubectl --watch prints ADDED, MODIFIED and DELETED events", async () 
     }).spawn();
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
     let out = "";
+    // A whole line: kubectl may flush a line in two chunks.
     const waitFor = async (text: string) => {
-      while (!out.includes(text)) {
+      while (!new RegExp(`${text}[^\n]*\n`).test(out)) {
         const { value, done } = await reader.read();
         if (done) throw new Error(`kubectl ended before printing ${text}: ${out}`);
         out += value;

@@ -80,8 +80,8 @@ Deno.test("HTTP statuses map to the stable reasons and Retry-After parses both f
     "rate_limited",
     "http_401",
     "http_403",
-    "http_5xx",
-    "http_5xx",
+    "http_500",
+    "http_503",
     undefined,
     undefined,
   ]);

@@ -223,7 +223,7 @@ Deno.test("an expired continue token restarts the LIST", async () => {
   });
 });
 
-Deno.test("500s back off and recover, reported as http_5xx and list_failed", async () => {
+Deno.test("500s back off and recover, reported as http_500 and list_failed", async () => {
   await withListWatch(
     { lw: { backoff: { initialMs: 50, maxMs: 1000, jitter: 0 } } },
     async ({ server, rec }) => {
@@ -234,7 +234,7 @@ Deno.test("500s back off and recover, reported as http_5xx and list_failed", asy
       await waitUntil(() => server.openWatches === 1, "the recovered watch");
       // At least 50 + 100 + 200 ms of backoff between the four attempts.
       assert.ok(Date.now() - t0 >= 350, `recovered after ${Date.now() - t0} ms`);
-      assert.equal(rec.count("error http_5xx"), 3);
+      assert.equal(rec.count("error http_500"), 3);
       assert.equal(rec.count("transport watch_start_failed"), 3);
       server.failNext(1, { status: 403, match: (r) => r.verb === "watch" });
       server.dropWatches();

@@ -61,7 +61,8 @@ users:
     "/admin.conf#cluster/prod": { loc: "cluster/prod", items: ["1"] },
     "/admin.conf#cluster/staging": { loc: "cluster/staging", items: ["3"] },
     "/admin.conf#user/admin": { loc: "user/admin", items: ["2"] },
-    "/admin.conf#user/gone": { loc: "user/gone", items: ["not_found"] },
+    // Upstream's reason for a referenced file that cannot be read, missing or not.
+    "/admin.conf#user/gone": { loc: "user/gone", items: ["read_failed"] },
   });
 });
 

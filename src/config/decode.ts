@@ -7,6 +7,7 @@
  */
 import {
   type Document,
+  isAlias,
   isMap,
   isScalar,
   isSeq,
@@ -18,13 +19,15 @@ import {
 } from "yaml";
 import { ConfigError } from "../errors.ts";
 
-/** Every problem found in one document. */
+/** Every problem found in one document, and its warnings (a typo's "did you mean" is one). */
 export class ConfigErrors extends Error {
   readonly errors: readonly ConfigError[];
-  constructor(errors: readonly ConfigError[]) {
+  readonly warnings: readonly string[];
+  constructor(errors: readonly ConfigError[], warnings: readonly string[] = []) {
     super(errors.map((e) => e.message).join("\n"));
     this.name = "ConfigErrors";
     this.errors = errors;
+    this.warnings = warnings;
   }
 }
 
@@ -36,6 +39,11 @@ export interface ParseOptions {
   readonly version?: "1.1" | "1.2";
   /** Prefix of syntax error messages. @default "" */
   readonly syntaxPrefix?: string;
+  /**
+   * Unknown keys are warnings, not errors: for files upstream decodes leniently (its config
+   * file; go-yaml without KnownFields). @default false
+   */
+  readonly lenient?: boolean;
 }
 
 /** A parsed document and the means to locate its nodes. */
@@ -54,7 +62,11 @@ export function parseYaml(text: string, file: string, options: ParseOptions = {}
     version: options.version ?? "1.2",
     merge: options.version === "1.1",
   });
-  const decoder = new Decoder(file, lines, text);
+  const decoder = new Decoder(file, lines, text, {
+    doc,
+    lenient: options.lenient ?? false,
+    merge: options.version === "1.1",
+  });
   for (const e of doc.errors) {
     const pos = lines.linePos(e.pos[0]);
     // prettyErrors would splice a source excerpt into the message; it is located instead.
@@ -81,8 +93,27 @@ export interface Entry {
 export class Decoder {
   readonly errors: ConfigError[] = [];
   readonly warnings: string[] = [];
+  /** Unknown keys are warnings (see {@link ParseOptions.lenient}). */
+  readonly lenient: boolean;
+  readonly #doc: Document | undefined;
+  readonly #merge: boolean;
 
-  constructor(readonly file: string, readonly lines: LineCounter, readonly text: string) {}
+  constructor(
+    readonly file: string,
+    readonly lines: LineCounter,
+    readonly text: string,
+    options: { doc?: Document; lenient?: boolean; merge?: boolean } = {},
+  ) {
+    this.#doc = options.doc;
+    this.lenient = options.lenient ?? false;
+    this.#merge = options.merge ?? false;
+  }
+
+  /** The node an alias (`*anchor`) stands for; any other node as it is. */
+  deref(node: Node | null | undefined): Node | null | undefined {
+    if (!isAlias(node) || !this.#doc) return node;
+    return (node.resolve(this.#doc) as Node | undefined) ?? null;
+  }
 
   /** Where a node starts, when it comes from the text (nodes made from flags do not). */
   position(node: Node | null | undefined): { line?: number; column?: number } {
@@ -109,7 +140,7 @@ export class Decoder {
 
   /** Throws every error recorded so far, if any. */
   throwIfFailed(): void {
-    if (this.errors.length) throw new ConfigErrors(this.errors);
+    if (this.errors.length) throw new ConfigErrors(this.errors, this.warnings);
   }
 
   /** Throws the first error recorded so far, if any: for loaders that stop at the first problem. */
@@ -128,14 +159,16 @@ export class Decoder {
     return node == null || (isScalar(node) && node.value === null);
   }
 
-  /** Map entries in source order; null counts as empty, like go-yaml. */
+  /** Map entries in source order; null counts as empty, like go-yaml. `<<` merges (YAML 1.1). */
   entries(node: Node | null | undefined, path: string): Map<string, Entry> {
     const out = new Map<string, Entry>();
+    node = this.deref(node);
     if (this.isNull(node)) return out;
     if (!isMap(node)) {
       this.fail(`Expected a mapping, found ${describe(node)}`, node, path);
       return out;
     }
+    const merged: Map<string, Entry>[] = [];
     for (const pair of (node as YAMLMap).items) {
       // Nodes made from plain values (the flags' document) keep plain keys.
       const key = isScalar(pair.key) || typeof pair.key !== "string"
@@ -146,9 +179,27 @@ export class Decoder {
         this.fail("Mapping keys must be strings", key, path);
         continue;
       }
-      out.set(this.scalarText(key), { key, value: (pair.value as Node | null) ?? null });
+      const value = this.deref(pair.value as Node | null) ?? null;
+      const name = this.scalarText(key);
+      if (this.#merge && name === "<<" && (isMap(value) || isSeq(value))) {
+        // Explicit keys win over merged ones; earlier merged mappings over later ones.
+        for (const m of isSeq(value) ? value.items as Node[] : [value]) {
+          merged.push(this.entries(m, path));
+        }
+        continue;
+      }
+      out.set(name, { key, value });
     }
+    for (const m of merged) for (const [k, e] of m) if (!out.has(k)) out.set(k, e);
     return out;
+  }
+
+  /** The items of a list; null counts as empty. Undefined (after an error) for anything else. */
+  items(node: Node | null | undefined, path: string): Node[] | undefined {
+    node = this.deref(node);
+    if (this.isNull(node)) return [];
+    if (!isSeq(node)) return this.fail(`Expected a list, found ${describe(node)}`, node, path);
+    return (node.items as Node[]).map((item) => this.deref(item) ?? new Scalar(null));
   }
 
   /** Like {@link entries} for a fixed set of keys: an unknown one is an error with a "did you mean". */
@@ -178,13 +229,6 @@ export class Decoder {
       const v = this.str(item, `${path}[${i}]`) ?? "";
       return allowed ? this.oneOf(v, allowed, item, `${path}[${i}]`) ?? v : v;
     });
-  }
-
-  /** The items of a list; null counts as empty. Undefined (after an error) for anything else. */
-  items(node: Node | null | undefined, path: string): Node[] | undefined {
-    if (this.isNull(node)) return [];
-    if (!isSeq(node)) return this.fail(`Expected a list, found ${describe(node)}`, node, path);
-    return node.items as Node[];
   }
 
   /** Scalars are taken as written where text is expected, as go-yaml does (`port: 123`). */

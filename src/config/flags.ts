@@ -9,6 +9,8 @@ import { resolve } from "node:path";
 export interface Flags {
   configPath?: string;
   check: boolean;
+  /** With `--config.check`: warnings fail the check too. */
+  strict: boolean;
   version: boolean;
   help: boolean;
   watchFiles: string[];
@@ -16,6 +18,7 @@ export interface Flags {
   watchKubeconfs: string[];
   watchKubeSecrets: boolean;
   listen?: string;
+  probeListen?: string;
   webConfigFile?: string;
   debug: boolean;
   /** Deprecation warnings to log once logging is set up. */
@@ -34,6 +37,7 @@ const FLAGS: Record<string, { key: keyof Flags; kind: Kind; deprecated?: boolean
   "--config": { key: "configPath", kind: "value" },
   "-C": { key: "configPath", kind: "value" },
   "--config.check": { key: "check", kind: "bool" },
+  "--strict": { key: "strict", kind: "bool" },
   "--version": { key: "version", kind: "bool" },
   "-v": { key: "version", kind: "bool" },
   "--help": { key: "help", kind: "bool" },
@@ -48,6 +52,7 @@ const FLAGS: Record<string, { key: keyof Flags; kind: Kind; deprecated?: boolean
   "--listen-address": { key: "listen", kind: "value", deprecated: true },
   "-b": { key: "listen", kind: "value", deprecated: true },
   "--web.config.file": { key: "webConfigFile", kind: "value", deprecated: true },
+  "--probe.listen-address": { key: "probeListen", kind: "value", deprecated: true },
   "--debug": { key: "debug", kind: "bool", deprecated: true },
 };
 
@@ -56,20 +61,24 @@ export const USAGE = `Usage: x509-certificate-exporter [--config FILE] [--config
   -C, --config FILE        YAML configuration (default: $XDG_CONFIG_HOME/x509-certificate-exporter/config.yaml,
                            then /etc/x509-certificate-exporter/config.yaml, then an embedded default
                            watching the standard certificate locations of this host)
-      --config.check       validate the configuration and exit 0 (valid) or 1 (invalid)
+      --config.check       validate the configuration and exit 0 (valid) or 1 (invalid);
+                           warnings (keys that are accepted but ignored) are printed
+      --strict             with --config.check: exit 1 on warnings too
   -v, --version            print version, commit and Deno version
   -h, --help               this help
 
 Deprecated shortcuts (mapped onto the YAML schema; prefer a config file):
   -f, --watch-file PATH    -d, --watch-dir DIR      -k, --watch-kubeconf PATH
-  --watch-kube-secrets     -b, --listen-address ADDR
-  --web.config.file FILE   --debug
+  --watch-kube-secrets     -b, --listen-address ADDR   --probe.listen-address ADDR
+  --web.config.file FILE   --debug                     --profile (accepted; does nothing here)
+Repeatable flags also take comma-separated lists, as upstream's: -f a.pem,b.pem
 `;
 
 /** Parses argv; `--flag=value` and `--flag value` are both accepted. */
 export function parseFlags(args: readonly string[]): Flags {
   const flags: Flags = {
     check: false,
+    strict: false,
     version: false,
     help: false,
     watchFiles: [],
@@ -85,7 +94,10 @@ export function parseFlags(args: readonly string[]): Flags {
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
     const name = eq > 0 ? arg.slice(0, eq) : arg;
     if (name === "--profile") {
-      flags.warnings.push("--profile is ignored: pprof is a Go facility");
+      flags.warnings.push(
+        "--profile does nothing here: pprof is a Go facility; for a heap profile run under " +
+          "`deno run --inspect` or take a V8 heap snapshot",
+      );
       continue;
     }
     const spec = FLAGS[name];
@@ -99,8 +111,10 @@ export function parseFlags(args: readonly string[]): Flags {
     }
     const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
     if (value === undefined || value === "") throw new FlagError(`Flag ${name} needs a value`);
-    if (spec.kind === "list") (record[spec.key] as string[]).push(value);
-    else record[spec.key] = value;
+    // As kong does for upstream's slice flags: a comma separates values.
+    if (spec.kind === "list") {
+      (record[spec.key] as string[]).push(...value.split(",").filter((v) => v !== ""));
+    } else record[spec.key] = value;
   }
   return flags;
 }
@@ -122,6 +136,7 @@ export interface FlagDocument {
 export function flagDocument(flags: Flags, cwd: string): FlagDocument {
   const settings: [string[], unknown][] = [];
   if (flags.listen) settings.push([["server", "listen"], flags.listen]);
+  if (flags.probeListen) settings.push([["server", "probeListen"], flags.probeListen]);
   if (flags.webConfigFile) {
     settings.push([["server", "webConfigFile"], resolve(cwd, flags.webConfigFile)]);
   }

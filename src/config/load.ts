@@ -4,7 +4,7 @@
  * is the only place a config value is defaulted, inherited or clamped.
  */
 import { dirname } from "node:path";
-import { isMap, isScalar, isSeq, type Node } from "yaml";
+import { isMap, isScalar, isSeq, type Node, type YAMLMap } from "yaml";
 import { ConfigError } from "../errors.ts";
 import { resolveSource } from "../sources/kinds.ts";
 import { ConfigErrors, parseYaml } from "./decode.ts";
@@ -32,29 +32,32 @@ export function parseConfig(
   options: ParseConfigOptions | string = {},
 ): LoadedConfig {
   const o = typeof options === "string" ? { baseDir: options } : options;
-  const { doc, decoder: d } = parseYaml(text, file);
+  // As upstream's go-yaml: YAML 1.1 (`yes` is true, `<<` merges), unknown keys ignored
+  // (here with a warning, located, with a "did you mean").
+  const { doc, decoder: d } = parseYaml(text, file, { version: "1.1", lenient: true });
   if (o.flags) mergeFlags(doc, o.flags);
   const raw = CONFIG_SCHEMA.decode(
     (doc.contents as Node | null) ?? doc.createNode({}),
     { d, baseDir: o.baseDir ?? dirname(file) },
     "",
   );
+  d.throwIfFailed();
+  // Upstream runs two sources of one name; so do we, the second renamed, since a source's
+  // series are told apart by kind and name.
   const names = new Set<string>();
-  raw.sources.forEach((s, i) => {
-    const name = (s as { name?: string } | undefined)?.name;
-    if (name === undefined) return;
-    if (names.has(name)) {
-      d.errors.push(
-        new ConfigError(`Duplicate source name "${name}"`, { file, path: `sources[${i}].name` }),
+  const sources = raw.sources.map((s, i) => {
+    const source = s as { kind: string; name: string };
+    let name = source.name;
+    for (let n = 2; names.has(`${source.kind}\u0000${name}`); n++) name = `${source.name}-${n}`;
+    names.add(`${source.kind}\u0000${name}`);
+    if (name !== source.name) {
+      d.warnings.push(
+        `${file}: sources[${i}].name: Duplicate source name "${source.name}": this one is "${name}"`,
       );
     }
-    names.add(name);
+    return resolveSource({ ...source, name }, raw);
   });
-  d.throwIfFailed();
-  const config: Config = {
-    ...raw,
-    sources: raw.sources.map((s) => resolveSource(s as { kind: string }, raw)),
-  };
+  const config: Config = { ...raw, sources };
   return { config: deepFreeze(config), warnings: d.warnings, origin: file };
 }
 
@@ -63,16 +66,32 @@ function mergeFlags(doc: ReturnType<typeof parseYaml>["doc"], flags: FlagDocumen
   if (doc.contents === null) doc.contents = doc.createNode({});
   // A root or section that is not a mapping is the schema's to report, flags or not.
   if (!isMap(doc.contents)) return;
-  for (const [path, value] of flags.settings) {
-    const parent = doc.getIn(path.slice(0, -1), true);
-    if (parent === undefined || isMap(parent)) doc.setIn(path, value);
-  }
+  for (const [path, value] of flags.settings) setIn(doc, path, value);
   if (flags.sources.length === 0) return;
   const existing = doc.get("sources", true) as Node | undefined;
   if (existing === undefined || (isScalar(existing) && existing.value === null)) {
     doc.set("sources", doc.createNode([]));
   } else if (!isSeq(existing)) return;
   for (const s of flags.sources) doc.addIn(["sources"], doc.createNode(s));
+}
+
+/**
+ * Sets `path` in the document, making missing sections as mappings (`Document.setIn` would
+ * make them YAML 1.1 ordered maps, which are lists). A section that is not a mapping is left
+ * for the schema to report.
+ */
+function setIn(doc: ReturnType<typeof parseYaml>["doc"], path: readonly string[], value: unknown) {
+  let map = doc.contents as YAMLMap;
+  for (const key of path.slice(0, -1)) {
+    let next = map.get(key, true) as Node | undefined;
+    if (next === undefined || (isScalar(next) && next.value === null)) {
+      next = doc.createNode({});
+      map.set(key, next);
+    }
+    if (!isMap(next)) return;
+    map = next;
+  }
+  map.set(path.at(-1)!, doc.createNode(value));
 }
 
 function deepFreeze<T>(value: T): T {
@@ -129,6 +148,9 @@ export async function findConfigFile(
 
 const DEFAULT_URL = new URL("./default.yaml", import.meta.url);
 
+/** The origin of the embedded default, in messages and on the status page. */
+export const EMBEDDED = "embedded default";
+
 /**
  * The embedded default, reduced to the locations that exist on this host.
  * `exists` is injected so tests can describe any host.
@@ -138,7 +160,7 @@ export async function loadEmbeddedDefault(
   flags?: FlagDocument,
 ): Promise<LoadedConfig & { chosen: string[] }> {
   const text = await Deno.readTextFile(DEFAULT_URL);
-  const loaded = parseConfig(text, "embedded default", {
+  const loaded = parseConfig(text, EMBEDDED, {
     baseDir: "/",
     ...(flags ? { flags } : {}),
   });

@@ -4,10 +4,46 @@
  * keys live with its kind (`src/sources/kinds/`); inherited values are filled
  * in by `load.ts`.
  */
-import { DN_FIELDS } from "../bundle.ts";
+import { DN_FIELDS, type DnField } from "../bundle.ts";
 import { SOURCE_KINDS, type SourceSpec } from "../sources/kinds.ts";
 import { CACHE_SCHEMA } from "./cache.ts";
-import { bool, type Infer, int, list, obj, oneOf, type Spec, str, tagged } from "./spec.ts";
+import { parseListen } from "./listen.ts";
+import { bool, type Infer, int, list, obj, oneOf, refine, type Spec, str, tagged } from "./spec.ts";
+
+/** A listen address, checked as startup would bind it: a bad one fails `--config.check`. */
+function listen(dflt: string) {
+  return refine(str({ default: dflt, nonEmpty: dflt !== "" }), (v, { d }, path, node) => {
+    if (v === "") return v;
+    const parsed = parseListen(v);
+    if (typeof parsed === "string") d.fail(parsed, node, path);
+    return v;
+  });
+}
+
+/**
+ * `exposeSubjectFields` / `exposeIssuerFields` as upstream reads them: case-insensitive,
+ * unknown names dropped (the chart's `metricLabelsFilterList` puts label names there), an
+ * absent or empty list meaning all six, a list naming none meaning no DN label at all.
+ */
+function dnFields() {
+  return refine(list(str()), (names, { d }, path, node): readonly DnField[] => {
+    if (names.length === 0) return DN_FIELDS;
+    const wanted = new Set(names.map((n) => n.trim().toUpperCase()));
+    const unknown = names.filter((n) =>
+      !(DN_FIELDS as readonly string[]).includes(n.trim().toUpperCase())
+    );
+    const kept = DN_FIELDS.filter((f) => wanted.has(f));
+    if (unknown.length) {
+      d.warn(
+        `Not distinguished-name fields (${DN_FIELDS.join(", ")}), ignored as upstream does: ` +
+          `${unknown.join(", ")}${kept.length === 0 ? "; no DN label is exposed" : ""}`,
+        node,
+        path,
+      );
+    }
+    return kept;
+  });
+}
 
 const sourceVariants = Object.fromEntries(SOURCE_KINDS.map((k) => [k.kind, k.schema])) as Record<
   string,
@@ -16,9 +52,9 @@ const sourceVariants = Object.fromEntries(SOURCE_KINDS.map((k) => [k.kind, k.sch
 
 export const CONFIG_SCHEMA = obj({
   server: obj({
-    listen: str({ default: ":9793", nonEmpty: true }),
+    listen: listen(":9793"),
     webConfigFile: str({ default: "", path: true }),
-    probeListen: str({ default: "" }),
+    probeListen: listen(""),
   }, {
     ignored: {
       systemdSocket: "socket activation is not supported; use server.listen",
@@ -27,8 +63,8 @@ export const CONFIG_SCHEMA = obj({
     },
   }),
   log: obj({
-    level: oneOf(["debug", "info", "warn", "error"], "info"),
-    format: oneOf(["text", "json"], "text"),
+    level: oneOf(["debug", "info", "warn", "error"], "info", { caseInsensitive: true }),
+    format: oneOf(["text", "json"], "text", { caseInsensitive: true, fallback: "text" }),
   }, { ignored: { timing: "every log line carries a timestamp" } }),
   web: obj({ enableStats: bool(true) }),
   metrics: obj({
@@ -37,11 +73,11 @@ export const CONFIG_SCHEMA = obj({
     exposeExpired: bool(true),
     exposeNotBefore: bool(false),
     exposeDiagnostics: bool(false),
-    exposeSubjectFields: list(oneOf(DN_FIELDS), { default: DN_FIELDS }),
-    exposeIssuerFields: list(oneOf(DN_FIELDS), { default: DN_FIELDS }),
-    trimPathComponents: int({ default: 0, min: 0 }),
+    exposeSubjectFields: dnFields(),
+    exposeIssuerFields: dnFields(),
+    trimPathComponents: int({ default: 0, min: 0, outOfRangeIsDefault: true }),
     collisionDiscriminator: oneOf(["auto", "always", "never"], "auto"),
-    collisionDiscriminatorLength: int({ default: 8, min: 4, max: 64 }),
+    collisionDiscriminatorLength: int({ default: 8, min: 1, max: 64, outOfRangeIsDefault: true }),
   }),
   cache: CACHE_SCHEMA,
   // Bounds on the work one input may cost (a file, an object value): past them the input is one

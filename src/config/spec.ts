@@ -15,6 +15,8 @@ export interface Context {
   readonly baseDir: string;
   /** A key the next object decoded accepts without a field: the tag {@link tagged} read. */
   readonly tag?: string;
+  /** Keys other variants of the same {@link tagged} value know, with the variants' names. */
+  readonly foreign?: ReadonlyMap<string, readonly string[]>;
 }
 
 /** Decodes one value of type `T` (`undefined` in T: the value may be absent). */
@@ -58,6 +60,7 @@ function isNull(node: Node): boolean {
 interface StringOptions {
   /** Resolve a relative value against the file's directory. */
   readonly path?: boolean;
+  /** "" is refused, or means the default when there is one (as upstream's `listen: ""`). */
   readonly nonEmpty?: boolean;
 }
 
@@ -71,24 +74,48 @@ export function str(o: StringOptions & { default?: string } = {}): Spec<string |
       if (isNull(node)) return d.fail(`Expected a string, found null`, node, path);
       const v = d.str(node, path);
       if (v === undefined) return undefined;
-      if (o.nonEmpty && v === "") return d.fail("Must not be empty", node, path);
+      if (o.nonEmpty && v === "") {
+        return o.default !== undefined ? o.default : d.fail("Must not be empty", node, path);
+      }
       return o.path && v !== "" && !isAbsolute(v) ? join(baseDir, v) : v;
     },
     absent: () => o.default,
   };
 }
 
-/** One of a closed set of words. */
-export function oneOf<const T extends string>(values: readonly T[], dflt: T): Spec<T>;
+export interface OneOfOptions<T extends string> {
+  /** `WARN` is `warn`, as upstream's log level and format. */
+  readonly caseInsensitive?: boolean;
+  /** An unknown word means this one, with a warning, instead of an error (upstream's log format). */
+  readonly fallback?: T;
+}
+
+/** One of a closed set of words; "" means the default, as in upstream's config. */
+export function oneOf<const T extends string>(
+  values: readonly T[],
+  dflt: T,
+  o?: OneOfOptions<T>,
+): Spec<T>;
 export function oneOf<const T extends string>(values: readonly T[]): Spec<T | undefined>;
-export function oneOf<const T extends string>(values: readonly T[], dflt?: T): Spec<T | undefined> {
+export function oneOf<const T extends string>(
+  values: readonly T[],
+  dflt?: T,
+  o: OneOfOptions<T> = {},
+): Spec<T | undefined> {
   return {
     decode(node, { d }, path) {
-      const v = isScalar(node) && !isNull(node) ? d.scalarText(node) : undefined;
-      if (v === undefined) {
+      const raw = isScalar(node) && !isNull(node) ? d.scalarText(node) : undefined;
+      if (raw === undefined) {
         return d.fail(`Expected one of ${values.join(", ")}, found ${describe(node)}`, node, path);
       }
-      return d.oneOf(v, values, node, path);
+      if (raw === "" && dflt !== undefined) return dflt;
+      const v = o.caseInsensitive ? values.find((x) => x.toLowerCase() === raw.toLowerCase()) : raw;
+      if (v !== undefined && (values as readonly string[]).includes(v)) return v as T;
+      if (o.fallback !== undefined) {
+        d.warn(`Unknown value "${raw}" means ${o.fallback}${hint(raw, values)}`, node, path);
+        return o.fallback;
+      }
+      return d.oneOf(raw, values, node, path);
     },
     absent: () => dflt,
   };
@@ -108,6 +135,11 @@ interface NumberOptions {
   readonly max?: number;
   /** Values outside min..max are brought inside instead of refused (upstream clamps some). */
   readonly clamp?: boolean;
+  /**
+   * Values outside min..max mean the default, with a warning, instead of an error: for
+   * keys upstream does not validate (its code then falls back to the default).
+   */
+  readonly outOfRangeIsDefault?: boolean;
   readonly integer?: boolean;
 }
 
@@ -118,16 +150,21 @@ export function num(o: NumberOptions & { default?: number } = {}): Spec<number |
   return {
     decode(node, { d }, path) {
       const v = isScalar(node) ? node.value : undefined;
-      if (typeof v !== "number" || (o.integer && !Number.isInteger(v))) {
+      if (typeof v !== "number" || Number.isNaN(v) || (o.integer && !Number.isInteger(v))) {
         return d.fail(`Expected ${what}, found ${describe(node)}`, node, path);
       }
-      if (o.min !== undefined && v < o.min) {
-        return o.clamp ? o.min : d.fail(`Must be >= ${o.min}, found ${v}`, node, path);
+      const low = o.min !== undefined && v < o.min;
+      const high = o.max !== undefined && v > o.max;
+      if (!low && !high) return v;
+      if (o.clamp) return low ? o.min : o.max;
+      const range = `${o.min ?? "-∞"}..${o.max ?? "∞"}`;
+      if (o.outOfRangeIsDefault && o.default !== undefined) {
+        d.warn(`${v} is outside ${range}: the default ${o.default} is used`, node, path);
+        return o.default;
       }
-      if (o.max !== undefined && v > o.max) {
-        return o.clamp ? o.max : d.fail(`Must be <= ${o.max}, found ${v}`, node, path);
-      }
-      return v;
+      return low
+        ? d.fail(`Must be >= ${o.min}, found ${v}`, node, path)
+        : d.fail(`Must be <= ${o.max}, found ${v}`, node, path);
     },
     absent: () => o.default,
   };
@@ -141,14 +178,29 @@ export function int(
   return num({ ...o, integer: true });
 }
 
-/** A Go duration (`30s`, `1h30m`) in milliseconds. */
+/**
+ * Longest duration a timer can wait here (2^31-1 ms, ~24.8 days); longer ones are
+ * clamped with a warning: a longer setTimeout fires at once and would spin.
+ */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+/**
+ * A Go duration (`30s`, `1h30m`) in milliseconds. As upstream, zero or a negative
+ * value means the default (with a warning here); below `min`, `min` is used.
+ */
 export function duration(dflt: number, min?: number): Spec<number>;
 export function duration(dflt?: undefined, min?: number): Spec<number | undefined>;
 export function duration(dflt?: number, min?: number): Spec<number | undefined> {
   return {
     decode(node, { d }, path) {
       const v = isScalar(node) ? node.value : undefined;
-      const ms = typeof v === "string" ? parseDuration(v) : v === 0 ? 0 : undefined;
+      const text = typeof v === "string" ? v.trim() : undefined;
+      const negative = text?.startsWith("-") ?? false;
+      const ms = text !== undefined
+        ? parseDuration(negative ? text.slice(1) : text)
+        : v === 0
+        ? 0
+        : undefined;
       if (ms === undefined) {
         return d.fail(
           `Expected a duration such as "30s", "5m" or "1h30m", found ${describe(node)}`,
@@ -156,8 +208,25 @@ export function duration(dflt?: number, min?: number): Spec<number | undefined> 
           path,
         );
       }
+      if (ms === 0 || negative) {
+        d.warn(
+          `${text ?? v} means the default${dflt === undefined ? "" : ` (${dflt} ms)`}`,
+          node,
+          path,
+        );
+        return dflt;
+      }
       if (min !== undefined && ms < min) {
-        return d.fail(`Duration must be at least ${min} ms`, node, path);
+        d.warn(`${text} is below the minimum of ${min} ms, which is used instead`, node, path);
+        return min;
+      }
+      if (ms > MAX_DURATION_MS) {
+        d.warn(
+          `${text} is above the longest wait of ${MAX_DURATION_MS} ms, which is used instead`,
+          node,
+          path,
+        );
+        return MAX_DURATION_MS;
       }
       return ms;
     },
@@ -171,13 +240,25 @@ export function duration(dflt?: number, min?: number): Spec<number | undefined> 
 /** A list; absent means empty (or `default`). Items are never absent: a null item is decoded. */
 export function list<T>(
   of: Spec<T>,
-  o: { default?: readonly Exclude<T, undefined>[]; minItems?: number } = {},
+  o: {
+    default?: readonly Exclude<T, undefined>[];
+    minItems?: number;
+    /** `[]` means the default, as upstream's `formats: []`. */
+    emptyIsDefault?: boolean;
+  } = {},
 ): Spec<readonly Exclude<T, undefined>[]> {
   return {
+    // `paths:` with nothing after it is no path at all, not the default.
+    ...(o.minItems ? { decodesNull: true } : {}),
     decode(node, ctx, path) {
-      if (isNull(node)) return [...(o.default ?? [])];
+      if (isNull(node)) {
+        if (!o.minItems) return [...(o.default ?? [])];
+        ctx.d.fail(`Expected at least ${o.minItems} item(s)`, node, path);
+        return [];
+      }
       const items = ctx.d.items(node, path);
       if (items === undefined) return [];
+      if (items.length === 0 && o.emptyIsDefault) return [...(o.default ?? [])];
       if (o.minItems && items.length < o.minItems) {
         ctx.d.fail(`Expected at least ${o.minItems} item(s)`, node, path);
         return [];
@@ -221,8 +302,8 @@ export function obj<F extends Fields, R extends keyof F & string = never>(
     keys,
     decode(node, ctx, path) {
       const { d, tag } = ctx;
-      // The tag belongs to this level only.
-      const inner: Context = tag === undefined ? ctx : { d, baseDir: ctx.baseDir };
+      // The tag and the other variants' keys belong to this level only.
+      const inner: Context = tag === undefined && !ctx.foreign ? ctx : { d, baseDir: ctx.baseDir };
       const out: Record<string, unknown> = {};
       const seen = new Set<string>();
       if (!isMap(node) && !isNull(node)) {
@@ -234,8 +315,14 @@ export function obj<F extends Fields, R extends keyof F & string = never>(
         if (key === tag) continue;
         const field = fields[key];
         if (!field) {
+          const others = ctx.foreign?.get(key);
           if (o.ignored && key in o.ignored) {
             d.warn(`accepted but ignored: ${o.ignored[key]}`, keyNode, at);
+          } else if (others && d.lenient) {
+            d.warn(`ignored: "${key}" applies to ${others.join(" and ")} sources`, keyNode, at);
+          } else if (d.lenient) {
+            // Upstream ignores unknown keys; a warning here, so a typo is still seen.
+            d.warn(`Unknown key "${key}" is ignored${hint(key, keys)}`, keyNode, at);
           } else d.fail(`Unknown key "${key}"${hint(key, keys)}`, keyNode, at);
           continue;
         }
@@ -287,6 +374,19 @@ export function tagged<const Tag extends string, V extends Record<string, Spec<o
   variants: V,
 ): Spec<Tagged<Tag, V>> {
   const names = Object.keys(variants);
+  /** Per variant: the keys only other variants know, and which ones. */
+  const foreign = new Map<string, Map<string, string[]>>();
+  for (const name of names) {
+    const own = new Set(variants[name]!.keys ?? []);
+    const map = new Map<string, string[]>();
+    for (const other of names) {
+      if (other === name) continue;
+      for (const key of variants[other]!.keys ?? []) {
+        if (!own.has(key)) map.set(key, [...(map.get(key) ?? []), other]);
+      }
+    }
+    foreign.set(name, map);
+  }
   return {
     decode(node, ctx, path) {
       const { d } = ctx;
@@ -294,7 +394,9 @@ export function tagged<const Tag extends string, V extends Record<string, Spec<o
       if (!isMap(node)) {
         return d.fail(`Expected a mapping, found ${describe(node)}`, node, path) as never;
       }
-      const tagNode = d.entries(node, path).get(tag)?.value;
+      // The tag's pair read directly: the variant reads (and reports on) the other keys.
+      const tagPair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === tag);
+      const tagNode = d.deref(tagPair?.value as Node | null | undefined) ?? undefined;
       const name = tagNode && isScalar(tagNode) && typeof tagNode.value === "string"
         ? tagNode.value
         : undefined;
@@ -313,7 +415,10 @@ export function tagged<const Tag extends string, V extends Record<string, Spec<o
           at,
         ) as never;
       }
-      return { [tag]: name, ...variant.decode(node, { ...ctx, tag }, path) } as Tagged<Tag, V>;
+      return {
+        [tag]: name,
+        ...variant.decode(node, { ...ctx, tag, foreign: foreign.get(name)! }, path),
+      } as Tagged<Tag, V>;
     },
     absent: () => undefined as never,
   };
@@ -326,6 +431,7 @@ export function refine<T, U>(
 ): Spec<U> {
   return {
     ...(spec.keys ? { keys: spec.keys } : {}),
+    ...(spec.decodesNull ? { decodesNull: true } : {}),
     decode: (node, ctx, path) => check(spec.decode(node, ctx, path), ctx, path, node),
     absent: (ctx, path) => check(spec.absent(ctx, path), ctx, path, undefined),
   };

@@ -46,7 +46,7 @@ export class KubeClient {
     this.#limiter = opts.rateLimit ? new TokenBucket(opts.rateLimit, this.#clock) : undefined;
   }
 
-  /** A client for the kubeconfig found as {@link loadKubeConfig} describes. */
+  /** A client for the kubeconfig found as {@link loadKubeconfig} describes. */
   static fromKubeconfig(opts: KubeClientOptions = {}): KubeClient {
     return new KubeClient(
       loadKubeconfig({

@@ -1,7 +1,6 @@
-import type { KUBE_REASONS } from "../errors.ts";
+import type { KubeReason } from "../errors.ts";
 
-/** Reasons for failures the API server answered with; label values, never renamed. */
-export type KubeReason = typeof KUBE_REASONS[number];
+export type { KubeReason };
 
 /** Reasons for failures of the LIST+WATCH cycle itself; label values, never renamed. */
 export type TransportReason =
@@ -32,12 +31,12 @@ export class KubeHttpError extends Error {
   }
 }
 
-/** Maps an HTTP status onto the stable reason, or undefined when none fits. */
+/** Maps an HTTP status onto upstream's reason, or undefined for answers upstream does not count. */
 export function reasonForStatus(status: number): KubeReason | undefined {
   if (status === 429) return "rate_limited";
   if (status === 401) return "http_401";
   if (status === 403) return "http_403";
-  if (status >= 500 && status <= 599) return "http_5xx";
+  if (status >= 500 && status <= 599) return `http_${status}` as KubeReason;
   return undefined;
 }
 

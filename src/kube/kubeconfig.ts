@@ -7,7 +7,7 @@
  * auth-provider).
  */
 import { dirname, isAbsolute, join } from "node:path";
-import { parse as parseYaml } from "yaml";
+import { type KubeconfigDocument, parseKubeconfig } from "../kubeconfig_file.ts";
 import { isFileSync } from "../fs.ts";
 
 const SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -37,14 +37,6 @@ export interface LoadOptions {
   /** Where the pod's service account is mounted. @default "/var/run/secrets/kubernetes.io/serviceaccount" */
   readonly serviceAccountDir?: string;
 }
-
-type Named<T> = { name?: string } & Record<string, T | undefined>;
-type Doc = {
-  "current-context"?: string;
-  clusters?: Named<Record<string, unknown>>[];
-  users?: Named<Record<string, unknown>>[];
-  contexts?: Named<Record<string, unknown>>[];
-};
 
 /** Loads the API target in the documented order of precedence. */
 export function loadKubeconfig(opts: LoadOptions = {}): KubeTarget {
@@ -89,28 +81,21 @@ function cachedFile(path: string): () => Promise<string> {
  * or the current context wins) and resolves the current context.
  */
 function fromFiles(files: readonly string[], contextOverride: string | undefined): KubeTarget {
-  const pick = new Map<string, { value: Record<string, unknown>; dir: string }>();
+  const pick = new Map<string, { value: Readonly<Record<string, unknown>>; dir: string }>();
   let current: string | undefined;
   for (const file of files) {
-    let doc: Doc;
+    let doc: KubeconfigDocument;
     try {
-      doc = (parseYaml(Deno.readTextFileSync(file)) ?? {}) as Doc;
+      doc = parseKubeconfig(Deno.readTextFileSync(file));
     } catch (err) {
       if (files.length > 1 && err instanceof Deno.errors.NotFound) continue; // kubectl skips them too
       throw new Error(`Cannot load kubeconfig ${file}: ${(err as Error).message}`, { cause: err });
     }
-    current ??= doc["current-context"] || undefined;
-    for (
-      const [section, field] of [["clusters", "cluster"], ["users", "user"], [
-        "contexts",
-        "context",
-      ]] as const
-    ) {
-      for (const entry of doc[section] ?? []) {
-        const key = `${section}/${entry.name ?? ""}`;
-        if (!pick.has(key) && entry[field]) {
-          pick.set(key, { value: entry[field]!, dir: dirname(file) });
-        }
+    current ??= doc.currentContext;
+    for (const section of ["clusters", "users", "contexts"] as const) {
+      for (const entry of doc[section]) {
+        const key = `${section}/${entry.name}`;
+        if (!pick.has(key)) pick.set(key, { value: entry.body, dir: dirname(file) });
       }
     }
   }

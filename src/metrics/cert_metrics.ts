@@ -37,6 +37,8 @@ interface Row {
   readonly item: Item;
   readonly bundle: Bundle;
   readonly sourceKey: string;
+  /** The `source_kind` its collisions count under (`kube-secret`, `file`, ...). */
+  readonly kind: string;
   readonly labels: LabelSet;
   readonly hash: number;
   /** `{labels,discriminator="…"} `, built the first time this row collides. */
@@ -52,7 +54,7 @@ interface Row {
  */
 interface Rendered {
   readonly snap: Snapshot;
-  readonly collisions: number;
+  readonly collisions: Collisions;
   /** The body holds until `now` passes this (seconds): the next time a 0/1 value flips. */
   readonly validUntil: number;
   deflated?: Deflated;
@@ -60,6 +62,18 @@ interface Rendered {
   /** When (seconds) `plain` was last sent: it is dropped after {@link PLAIN_TTL} unused. */
   plainUsedAt: number;
 }
+
+/** What the last render found: series sharing a label set, by `source_kind`. */
+export interface Collisions {
+  /** Series involved in a collision (status page). */
+  readonly series: number;
+  /** Series beyond the first of each colliding group, by kind (`x509_cert_collision_total`). */
+  readonly extra: ReadonlyMap<string, number>;
+  /** Series left out under `never`, by kind (`x509_cert_collision_dropped_total`). */
+  readonly dropped: ReadonlyMap<string, number>;
+}
+
+const NO_COLLISIONS: Collisions = { series: 0, extra: new Map(), dropped: new Map() };
 
 /** The certificate families, as the client asked: compressed, or the text. */
 export type CertBody =
@@ -109,8 +123,8 @@ export class CertMetrics {
   #last: Rendered | undefined;
   /** Renders run one at a time: a scrape arriving mid-render then finds it cached. */
   #queue: Promise<unknown> = Promise.resolve();
-  /** Number of colliding series resolved at the last render (status page). */
-  lastCollisions = 0;
+  /** The collisions of the last render. */
+  lastCollisions: Collisions = NO_COLLISIONS;
 
   constructor(schema: LabelSchema, options: CertMetricsOptions = {}) {
     this.#schema = schema;
@@ -217,7 +231,7 @@ export class CertMetrics {
     for (const source of store.sources()) {
       const sourceKey = `${source.id.kind}/${source.id.name}`;
       for (const bundle of source.bundles.values()) {
-        for (const row of this.#rowsOf(bundle, sourceKey)) rows.push(row);
+        for (const row of this.#rowsOf(bundle, sourceKey, source.kinds[0]!)) rows.push(row);
       }
     }
     return rows;
@@ -279,7 +293,7 @@ export class CertMetrics {
     return until;
   }
 
-  #rowsOf(bundle: Bundle, sourceKey: string): Row[] {
+  #rowsOf(bundle: Bundle, sourceKey: string, defaultKind: string): Row[] {
     let rows = this.#rows.get(bundle);
     if (rows) return rows;
     const { head, tail } = this.#schema.locationLabels(bundle);
@@ -287,7 +301,8 @@ export class CertMetrics {
     const tailPiece = `${tail}} `;
     rows = bundle.items.map((item) => {
       const labels = labelSet([headPiece, this.#itemPart(item), tailPiece]);
-      return { item, bundle, sourceKey, labels, hash: fnv1a(labels) };
+      const kind = bundle.kind ?? defaultKind;
+      return { item, bundle, sourceKey, kind, labels, hash: fnv1a(labels) };
     });
     this.#rows.set(bundle, rows);
     return rows;
@@ -314,7 +329,6 @@ export class CertMetrics {
    * only to the colliding series, `always` to all, `never` keeps the first.
    */
   #resolveCollisions(rows: readonly Row[]): (LabelSet | undefined)[] {
-    if (this.#collision === "always") return rows.map((r) => this.#discSet(r));
     // Group by hash, then compare bytes: equal hashes of different label sets are not collisions.
     const groups = new Map<number, Row[]>();
     for (const r of rows) {
@@ -324,19 +338,34 @@ export class CertMetrics {
     }
     const colliding = new Set<Row>();
     const dropped = new Set<Row>();
+    const extra = new Map<string, number>();
+    const droppedByKind = new Map<string, number>();
+    const add = (m: Map<string, number>, kind: string) => m.set(kind, (m.get(kind) ?? 0) + 1);
     for (const group of groups.values()) {
       if (group.length < 2) continue;
-      for (let i = 0; i < group.length; i++) {
-        for (let j = 0; j < i; j++) {
-          if (joined(group[i]!.labels) !== joined(group[j]!.labels)) continue;
-          colliding.add(group[i]!).add(group[j]!);
-          // Groups keep row order: a row equal to an earlier one is what `never` drops.
-          dropped.add(group[i]!);
-          break;
+      const sets = new Map<string, Row[]>();
+      for (const r of group) {
+        const key = joined(r.labels);
+        const same = sets.get(key);
+        if (same) same.push(r);
+        else sets.set(key, [r]);
+      }
+      for (const same of sets.values()) {
+        if (same.length < 2) continue;
+        // Under `never` the series that expires first is kept, as upstream: it is the one to alert on.
+        let keep = same[0]!;
+        for (const r of same) if (notAfter(r.item) < notAfter(keep.item)) keep = r;
+        for (const r of same) {
+          colliding.add(r);
+          if (r === keep) continue;
+          add(extra, r.kind);
+          dropped.add(r);
+          if (this.#collision === "never") add(droppedByKind, r.kind);
         }
       }
     }
-    this.lastCollisions = colliding.size;
+    this.lastCollisions = { series: colliding.size, extra, dropped: droppedByKind };
+    if (this.#collision === "always") return rows.map((r) => this.#discSet(r));
     return rows.map((r) => {
       if (!colliding.has(r)) return r.labels;
       if (this.#collision === "never") return dropped.has(r) ? undefined : r.labels;
@@ -358,6 +387,10 @@ export class CertMetrics {
     ]);
     return row.disc;
   }
+}
+
+function notAfter(item: Item): number {
+  return item.kind === "cert" ? item.cert.notAfter : Infinity;
 }
 
 function identityOf(item: Item): string {

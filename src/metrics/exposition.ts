@@ -1,7 +1,9 @@
 import type { Store } from "../store.ts";
 import type { CertMetrics } from "./cert_metrics.ts";
+import { CollisionCounters } from "./collision_metrics.ts";
 import { gzipMember } from "./gzip.ts";
 import { renderKubeMetrics } from "./kube_metrics.ts";
+import { renderProbeMetrics } from "./probe_metrics.ts";
 import { renderProcessMetrics } from "./process_metrics.ts";
 import type { SelfMetrics } from "./self_metrics.ts";
 import { renderSourceMetrics } from "./source_metrics.ts";
@@ -16,6 +18,7 @@ export class Exposition {
   readonly #now: () => number;
   readonly #keystores: { pkcs12?: ReadonlySet<string>; jks?: ReadonlySet<string> };
   readonly #exposeDiagnostics: boolean;
+  readonly #collisions: CollisionCounters;
   /** Duration of the last render in seconds (status page). */
   lastDuration = 0;
 
@@ -28,10 +31,13 @@ export class Exposition {
       keystores?: { pkcs12?: ReadonlySet<string>; jks?: ReadonlySet<string> };
       /** Render `x509_kube_request_duration_seconds` and `x509_kube_informer_scope`. */
       exposeDiagnostics?: boolean;
+      /** The `source_kind` values whose collision counters exist from the start. */
+      collisionKinds?: readonly string[];
     } = {},
   ) {
     this.#store = store;
     this.#exposeDiagnostics = options.exposeDiagnostics ?? false;
+    this.#collisions = new CollisionCounters(options.collisionKinds ?? []);
     this.#keystores = options.keystores ?? {};
     this.#certs = certs;
     this.#self = self;
@@ -47,12 +53,15 @@ export class Exposition {
     const started = performance.now();
     const now = Math.floor(this.#now() / 1000);
     const certs = await this.#certs.renderBody(this.#store, now, gzip);
-    const rest = renderSourceMetrics(this.#store, this.#keystores) + renderProcessMetrics();
+    this.#collisions.scraped(this.#certs.lastCollisions);
+    const rest = renderSourceMetrics(this.#store, this.#keystores) + this.#collisions.render() +
+      renderProcessMetrics();
     // Observe before rendering our own registry so this scrape's duration is in it.
     this.lastDuration = (performance.now() - started) / 1000;
     this.#self.scrapeDuration.observe(this.lastDuration);
     const kube = renderKubeMetrics(this.#store, { exposeDiagnostics: this.#exposeDiagnostics });
-    const fresh = encoder.encode(rest + await this.#self.render(this.#store) + kube);
+    const probes = renderProbeMetrics(this.#store);
+    const fresh = encoder.encode(rest + await this.#self.render(this.#store) + kube + probes);
     const chunks = certs.deflated ? gzipMember(fresh, certs.deflated) : [fresh, certs.plain];
     return { encoding: certs.deflated ? "gzip" : "identity", chunks };
   }

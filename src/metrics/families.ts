@@ -68,7 +68,10 @@ export function families(options: CertMetricsOptions): Family[] {
     out.push({
       name: "x509_cert_error",
       help: "1 if a certificate could not be read or parsed at this location, 0 otherwise",
-      value: (item) => (item.kind === "error" ? 1 : item.kind === "cert" ? 0 : undefined),
+      // Only entries that failed beside the others (a broken PEM block), as upstream: an input
+      // that failed whole is a source error, so CertificateError does not fire twice for it.
+      value: (item) =>
+        item.kind === "error" ? (item.whole ? undefined : 1) : item.kind === "cert" ? 0 : undefined,
     });
   }
   out.push(...crlFamilies(options));

@@ -106,6 +106,7 @@ function dnLabels(
 }
 
 function orderFields(fields: readonly DnField[] | undefined): readonly DnField[] {
-  if (!fields || fields.length === 0) return DN_FIELDS;
+  // An empty list is no DN label at all: upstream drops every label of a list naming none.
+  if (!fields) return DN_FIELDS;
   return DN_FIELDS.filter((f) => fields.includes(f));
 }

@@ -5,6 +5,7 @@ import { renderHistogram } from "./_histogram.ts";
 export interface BuildLabels {
   readonly version: string;
   readonly revision: string;
+  readonly built: string;
   readonly denoVersion: string;
 }
 
@@ -23,14 +24,20 @@ export class SelfMetrics {
     this.#exposeDiagnostics = options.exposeDiagnostics ?? false;
     const info = new Gauge({
       name: "x509_exporter_build_info",
-      help: "A constant 1, labelled with the exporter's version, revision and Deno version",
-      labelNames: ["version", "revision", "deno_version"],
+      help: "A constant 1, labelled with the exporter's version, build time, commit and runtime",
+      // Upstream's version, built and git_commit, then what this runtime adds in place of go_*.
+      labelNames: ["version", "built", "git_commit", "revision", "deno_version", "os", "arch"],
       registers,
     });
-    info.set(
-      { version: build.version, revision: build.revision, deno_version: build.denoVersion },
-      1,
-    );
+    info.set({
+      version: build.version,
+      built: build.built,
+      git_commit: build.revision,
+      revision: build.revision,
+      deno_version: build.denoVersion,
+      os: Deno.build.os,
+      arch: Deno.build.arch,
+    }, 1);
     this.scrapeDuration = new Histogram({
       name: "x509_scrape_duration_seconds",
       help: "Time spent serving a /metrics request",

@@ -18,14 +18,27 @@ export function renderSourceMetrics(
   let errors = "# HELP x509_source_errors_total Errors met by sources, by stable reason code\n" +
     "# TYPE x509_source_errors_total counter\n";
   for (const s of store.sources()) {
-    const id = `source_kind="${escapeLabelValue(s.id.kind)}",source_name="${
-      escapeLabelValue(s.id.name)
-    }"`;
-    up += `x509_source_up{${id}} ${s.up ? 1 : 0}\n`;
-    bundles += `x509_source_bundles{${id}} ${s.bundles.size}\n`;
-    for (const [reason, n] of s.errors) {
-      errors += `x509_source_errors_total{${id},reason="${reason}"} ${n}\n`;
+    const name = `source_name="${escapeLabelValue(s.id.name)}"`;
+    up += `x509_source_up{source_kind="${escapeLabelValue(s.id.kind)}",${name}} ${s.up ? 1 : 0}\n`;
+    // Bundles and errors count under upstream's kinds (kube-secret, ...), `up` under the config's.
+    const counts = new Map(s.kinds.map((k) => [k, 0]));
+    for (const b of s.bundles.values()) {
+      const kind = b.kind ?? s.kinds[0]!;
+      counts.set(kind, (counts.get(kind) ?? 0) + 1);
     }
+    for (const [kind, n] of counts) {
+      bundles += `x509_source_bundles{source_kind="${escapeLabelValue(kind)}",${name}} ${n}\n`;
+    }
+    for (const [kind, byReason] of s.errorsByKind) {
+      const id = `source_kind="${escapeLabelValue(kind)}",${name}`;
+      for (const [reason, n] of byReason) {
+        errors += `x509_source_errors_total{${id},reason="${reason}"} ${n}\n`;
+      }
+    }
+  }
+  for (const [reason, n] of store.apiErrors) {
+    errors +=
+      `x509_source_errors_total{source_kind="kubernetes",source_name="kube-api",reason="${reason}"} ${n}\n`;
   }
   return up + bundles + errors + passphraseFailures(store, "pkcs12", keystores.pkcs12) +
     passphraseFailures(store, "jks", keystores.jks);

@@ -1,4 +1,4 @@
-import type { Item } from "../bundle.ts";
+import type { ErrorItem, Item } from "../bundle.ts";
 import type { Reason } from "../errors.ts";
 import { SourceError } from "../errors.ts";
 import { ItemCollector } from "./_item_collector.ts";
@@ -67,7 +67,7 @@ export function decodeItems(data: Uint8Array, options: DecodeOptions): Item[] {
   const { limits } = options;
   if (data.length > limits.maxInputBytes) {
     return [
-      errorItem(
+      wholeError(
         "too_large",
         `Input of ${data.length} bytes is over the limit of ${limits.maxInputBytes}`,
       ),
@@ -84,7 +84,7 @@ export function decodeItems(data: Uint8Array, options: DecodeOptions): Item[] {
     if (format === "pem" || items.some((i) => i.kind !== "error")) {
       return items.length > 0
         ? items
-        : [errorItem("no_certificate_found", "No certificate in data", 0)];
+        : [wholeError("no_certificate_found", "No certificate in data")];
     }
     const wrongPassphrase = items.some((i) => i.kind === "error" && i.reason === "bad_passphrase");
     const rank = wrongPassphrase ? 10 : SNIFF_STRENGTH[format];
@@ -93,9 +93,9 @@ export function decodeItems(data: Uint8Array, options: DecodeOptions): Item[] {
   if (failure) return failure.items;
   const binary = formats.find((f) => f !== "pem");
   if (binary) {
-    return [errorItem(NOT_THIS_FORMAT[binary], `Data is not in any of: ${formats.join(", ")}`, 0)];
+    return [wholeError(NOT_THIS_FORMAT[binary], `Data is not in any of: ${formats.join(", ")}`)];
   }
-  return [errorItem("no_certificate_found", "No PEM certificate block found", 0)];
+  return [wholeError("no_certificate_found", "No PEM certificate block found")];
 }
 
 function attempt(format: Format, data: Uint8Array, options: DecodeOptions): Attempt {
@@ -135,10 +135,10 @@ function keystore(
   try {
     ders = extract();
   } catch (err) {
-    const item = errorItemFrom(err, malformed);
-    return [item.kind === "error" && item.reason === "bad_passphrase" ? { ...item, format } : item];
+    const item: ErrorItem = { ...errorItemFrom(err, malformed), whole: true };
+    return [item.reason === "bad_passphrase" ? { ...item, format } : item];
   }
-  if (ders.length === 0) return [errorItem("no_certificate_found", `Empty ${format} keystore`, 0)];
+  if (ders.length === 0) return [wholeError("no_certificate_found", `Empty ${format} keystore`)];
   // Upstream fails the whole store on one unparsable certificate (bad_pkcs12 / bad_jks);
   // the same reason here, but the good certificates beside it are kept.
   const items = new ItemCollector(limits);
@@ -192,13 +192,13 @@ function pemCertItem(type: string, der: Uint8Array, cache: CertificateCache, ind
 
 function decodeDer(data: Uint8Array, cache: CertificateCache): Attempt {
   // Upstream's DER parser calls empty input "no certificate", anything else unparsable bad_der.
-  if (data.length === 0) return [errorItem("no_certificate_found", "Empty input", 0)];
+  if (data.length === 0) return [wholeError("no_certificate_found", "Empty input")];
   // A DER certificate or CRL starts with a SEQUENCE; anything else is not ours to claim.
   if (data[0] !== 0x30) return null;
   const item = certItem(data, cache, 0, "bad_der");
   if (item.kind === "cert") return [item];
   const crl = crlItem(data, 0);
-  return [crl.kind === "crl" ? crl : item];
+  return [crl.kind === "crl" ? crl : { ...item, whole: true } as Item];
 }
 
 function certItem(der: Uint8Array, cache: CertificateCache, index: number, reason: Reason): Item {
@@ -218,12 +218,17 @@ function crlItem(der: Uint8Array, index: number): Item {
 }
 
 /** Builds an error item; exported for sources that fail before decoding (read errors). */
-export function errorItem(reason: Reason, message: string, index = 0): Item {
+export function errorItem(reason: Reason, message: string, index = 0): ErrorItem {
   return { kind: "error", reason, message, index };
 }
 
+/** An error item standing for the whole input (see {@link Item}'s `whole`). */
+export function wholeError(reason: Reason, message: string): ErrorItem {
+  return { kind: "error", reason, message, index: 0, whole: true };
+}
+
 /** Error item from a thrown value, keeping a SourceError's own reason. */
-export function errorItemFrom(err: unknown, fallback: Reason, index = 0): Item {
+export function errorItemFrom(err: unknown, fallback: Reason, index = 0): ErrorItem {
   if (err instanceof SourceError) return errorItem(err.reason, err.message, index);
   return errorItem(fallback, describe(err), index);
 }

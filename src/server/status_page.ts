@@ -1,5 +1,6 @@
 import type { Certificate } from "../bundle.ts";
 import type { Store } from "../store.ts";
+import { renderProbeTable } from "./_probe_status.ts";
 
 export interface StatusInfo {
   readonly version: string;
@@ -80,7 +81,7 @@ ${rows}</table>
 <h2>Expiring soonest (${Math.min(limit, soonest.length)} of ${total})</h2>
 <table><tr><th>days left</th><th>not after</th><th>subject</th><th>issuer</th><th>source</th><th>location</th></tr>
 ${certRows}</table>
-<h2>Process</h2>
+${renderProbeTable(store)}<h2>Process</h2>
 <table>
 <tr><th>version</th><td>${esc(info.version)} (${esc(info.revision)}), Deno ${
     esc(info.denoVersion)

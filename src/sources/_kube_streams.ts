@@ -196,7 +196,8 @@ export class KubeStreams {
             sink.countResync(id, resource.plural);
             log.info("Watch expired: listing again", { reason });
           },
-          onError: (reason) => sink.countError(id, reason),
+          // Counted as upstream: on the API pseudo-source, whichever source asked.
+          onError: (reason) => sink.countApiError(reason),
           onTransportError: (reason, err) => {
             sink.countTransportError(id, resource.plural, reason);
             // A watch that times out or drops and resumes is routine; failed requests are not.

@@ -152,7 +152,7 @@ export class CabundleSource implements Source {
       pageSize: config.listPageSize,
       watch: options.watch,
     });
-    options.sink.register(this.id);
+    options.sink.register(this.id, ["kube-cabundle"]);
     options.sink.declareStreams(
       this.id,
       this.#kinds.map((k) => k.resource.plural),

@@ -1,9 +1,9 @@
 import { dirname } from "node:path";
 import type { Bundle, SourceId } from "../bundle.ts";
-import { reasonForFsError } from "../errors.ts";
+import { type Reason, reasonForFsError } from "../errors.ts";
 import { decodeItems } from "../parse/decode.ts";
 import { DirWatch } from "./dir_watch.ts";
-import { problemBundle, scanFiles } from "./file_scan.ts";
+import { problemBundle, scanFiles, type ScanProblem } from "./file_scan.ts";
 import type { SourceDeps } from "./kind.ts";
 import type { FileSourceSpec } from "./kinds/file.ts";
 import { resolvePassphrases } from "./passphrases.ts";
@@ -25,6 +25,10 @@ export class FileSource implements Source {
   /** version (inode:mtime:size or error reason) last put, per bundle ref. */
   readonly #versions = new Map<string, string>();
   readonly #watch: DirWatch | undefined;
+  /** Reason per path (or `walk:` directory) that failed at the last scan, re-counted each poll. */
+  #failing = new Map<string, Reason>();
+  /** Patterns that matched nothing at the last scan (warned about once). */
+  #empty = new Set<string>();
   /** Full scans so far (polls skipped thanks to change notifications are not). */
   scans = 0;
 
@@ -51,43 +55,64 @@ export class FileSource implements Source {
 
   /** One poll: expand patterns, read what changed, drop what vanished. */
   async sync(): Promise<void> {
-    if (this.#watch && !this.#watch.mustScan()) return;
-    this.scans++;
     const { sink, logger, spec } = this.#o;
+    if (this.#watch && !this.#watch.mustScan()) {
+      // Nothing moved, so whatever failed still fails: counted again, as a scan would.
+      for (const reason of this.#failing.values()) sink.countError(this.id, reason);
+      return;
+    }
+    this.scans++;
     const scan = await scanFiles(spec);
     const keep = new Set<string>();
+    const failing = new Map<string, Reason>();
     const passphrases = await this.#passphrases();
     // A changed passphrase must re-open keystores whose bytes did not change.
     const salt = passphrases ? `:${passphrases.key}` : "";
+    // Upstream re-emits walk and read errors every cycle: a file that stays missing keeps
+    // `increase(x509_source_errors_total[15m])` above 0 for as long as it lasts.
+    const fail = (problem: ScanProblem, what: string) => {
+      failing.set(problem.path, problem.reason);
+      if (this.#failing.get(problem.path) === problem.reason) {
+        sink.countError(this.id, problem.reason);
+        return;
+      }
+      logger.warn(what, { path: problem.path, reason: problem.reason, error: problem.message });
+      sink.put(this.id, problemBundle(problem));
+    };
     for (const problem of scan.problems) {
       keep.add(problem.path);
-      if (this.#versions.get(problem.path) === `error:${problem.reason}`) continue;
-      this.#versions.set(problem.path, `error:${problem.reason}`);
-      logger.warn("Cannot read certificate file", {
-        path: problem.path,
-        reason: problem.reason,
-        error: problem.message,
-      });
-      sink.put(this.id, problemBundle(problem));
+      this.#versions.delete(problem.path);
+      fail(problem, "Cannot read certificate file");
     }
     for (const walk of scan.walkErrors) {
-      logger.warn("Cannot walk directory", {
-        path: walk.path,
-        reason: walk.reason,
-        error: walk.message,
-      });
+      const key = `walk:${walk.path}`;
+      failing.set(key, walk.reason);
+      if (this.#failing.get(key) !== walk.reason) {
+        logger.warn("Cannot walk directory", {
+          path: walk.path,
+          reason: walk.reason,
+          error: walk.message,
+        });
+      }
       sink.countError(this.id, walk.reason);
     }
+    this.#warnEmptyPatterns(scan.emptyPatterns);
     for (const file of scan.files) {
       keep.add(file.path);
       const version = file.version + salt;
       const skip = spec.skipUnchanged && this.#versions.get(file.path) === version;
       if (skip) continue;
-      const bundle = await this.#read(file.path, file.target, passphrases?.value);
+      const read = await this.#read(file.path, file.target, passphrases?.value);
+      if ("problem" in read) {
+        this.#versions.delete(file.path);
+        fail(read.problem, "Cannot read certificate file");
+        continue;
+      }
       this.#versions.set(file.path, version);
-      sink.put(this.id, bundle);
+      sink.put(this.id, read.bundle);
     }
     for (const ref of this.#versions.keys()) if (!keep.has(ref)) this.#versions.delete(ref);
+    this.#failing = failing;
     sink.retain(this.id, keep);
     sink.setUp(this.id, scan.walkErrors.length === 0);
     if (this.#watch) {
@@ -96,6 +121,15 @@ export class FileSource implements Source {
       for (const f of files) if (f) scan.dirs.add(dirname(f));
       this.#watch.scanned(scan.dirs);
     }
+  }
+
+  /** A glob that matches nothing is logged once, and again each time it goes back to nothing. */
+  #warnEmptyPatterns(empty: readonly string[]): void {
+    for (const pattern of empty) {
+      if (this.#empty.has(pattern)) continue;
+      this.#o.logger.warn("Pattern matches no file", { pattern });
+    }
+    this.#empty = new Set(empty);
   }
 
   /** Passphrases of the configured keystore formats, re-read every poll (files rotate). */
@@ -127,14 +161,12 @@ export class FileSource implements Source {
     path: string,
     target: string,
     passphrases?: { pkcs12?: readonly string[]; jks?: readonly string[] },
-  ): Promise<Bundle> {
+  ): Promise<{ bundle: Bundle } | { problem: ScanProblem }> {
     let data: Uint8Array;
     try {
       data = await Deno.readFile(target);
     } catch (err) {
-      const reason = reasonForFsError(err);
-      this.#o.logger.warn("Cannot read certificate file", { path, reason, error: err });
-      return problemBundle({ path, reason, message: (err as Error).message });
+      return { problem: { path, reason: reasonForFsError(err), message: (err as Error).message } };
     }
     const { sink } = this.#o;
     const items = decodeItems(data, {
@@ -154,6 +186,6 @@ export class FileSource implements Source {
         });
       }
     }
-    return { ref: path, location: { filepath: path }, items };
+    return { bundle: { ref: path, location: { filepath: path }, items } };
   }
 }

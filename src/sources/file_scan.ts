@@ -1,7 +1,7 @@
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { Bundle } from "../bundle.ts";
 import { type Reason, reasonForFsError } from "../errors.ts";
-import { errorItem } from "../parse/decode.ts";
+import { wholeError } from "../parse/decode.ts";
 import { isDirSync } from "../fs.ts";
 import { isGlob, pathRegExp, segmentRegExp, splitPattern } from "./glob.ts";
 
@@ -32,15 +32,17 @@ export interface ScanProblem {
 
 /** The bundle that stands for a path the scan could not read: one error item. */
 export function problemBundle(p: ScanProblem): Bundle {
-  return { ref: p.path, location: { filepath: p.path }, items: [errorItem(p.reason, p.message)] };
+  return { ref: p.path, location: { filepath: p.path }, items: [wholeError(p.reason, p.message)] };
 }
 
 export interface ScanResult {
   readonly files: FoundFile[];
   /** Problems tied to one path (a bundle with an error item). */
   readonly problems: ScanProblem[];
-  /** Problems walking a directory (counted on the source, no bundle). */
+  /** Problems walking a directory (counted on the source, no bundle); a missing glob root too. */
   readonly walkErrors: ScanProblem[];
+  /** Glob patterns whose root exists but which matched nothing this round. */
+  readonly emptyPatterns: string[];
   /**
    * Every directory whose entries the result depends on (walked, holding a file,
    * a link or a link target, or where a missing path would appear): watching
@@ -68,7 +70,13 @@ function realPath(path: string): string | undefined {
  * which is what an idle exporter spends its CPU on.
  */
 export async function scanFiles(options: ScanOptions): Promise<ScanResult> {
-  const result: ScanResult = { files: [], problems: [], walkErrors: [], dirs: new Set() };
+  const result: ScanResult = {
+    files: [],
+    problems: [],
+    walkErrors: [],
+    emptyPatterns: [],
+    dirs: new Set(),
+  };
   const excludes = (options.excludePaths ?? []).map(pathRegExp);
   const seen = new Set<string>();
   const add = async (path: string, literal: boolean) => {
@@ -83,7 +91,11 @@ export async function scanFiles(options: ScanOptions): Promise<ScanResult> {
     }
     const { root, segments } = splitPattern(pattern);
     const matches: string[] = [];
-    await walk(root, segments, options, matches, result, new Set());
+    const walkErrors = result.walkErrors.length;
+    await walk(root, segments, options, matches, result, new Set(), true);
+    if (matches.length === 0 && result.walkErrors.length === walkErrors) {
+      result.emptyPatterns.push(pattern);
+    }
     for (const m of matches.sort()) await add(m, false);
   }
   return result;
@@ -96,6 +108,7 @@ async function walk(
   out: string[],
   result: ScanResult,
   visited: Set<string>,
+  root = false,
 ): Promise<void> {
   const [seg, ...rest] = segments;
   if (seg === undefined) {
@@ -108,9 +121,15 @@ async function walk(
   try {
     entries = [...Deno.readDirSync(dir)];
   } catch (err) {
-    // A glob root that does not exist simply matches nothing.
-    if (!(err instanceof Deno.errors.NotFound) && !(err instanceof Deno.errors.NotADirectory)) {
-      result.walkErrors.push({ path: dir, reason: "walk_error", message: (err as Error).message });
+    // As upstream: a glob's root that cannot be listed (missing too) is a walk error, so the
+    // source is down while it lasts; a directory deeper down that vanished matches nothing.
+    const gone = err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory;
+    if (root || !gone) {
+      result.walkErrors.push({
+        path: dir,
+        reason: walkReason(err),
+        message: (err as Error).message,
+      });
     }
     return;
   }
@@ -177,12 +196,19 @@ async function inspect(
       for (const e of Deno.readDirSync(target)) names.push(e.name);
       for (const name of names.sort()) await add(join(path, name), false);
     } catch (err) {
-      result.walkErrors.push({ path, reason: "walk_error", message: (err as Error).message });
+      result.walkErrors.push({ path, reason: walkReason(err), message: (err as Error).message });
     }
     return;
   }
   if (!info.isFile) return; // sockets, FIFOs, devices: never certificates
   result.files.push({ path, target, version: `${info.ino}:${info.mtime?.getTime()}:${info.size}` });
+}
+
+/** Upstream's reasons for a directory that cannot be listed. */
+function walkReason(err: unknown): Reason {
+  if (err instanceof Deno.errors.NotADirectory) return "walk_error";
+  const reason = reasonForFsError(err);
+  return reason === "read_failed" ? "walk_error" : reason;
 }
 
 type Followed = { target: string; info: Deno.FileInfo } | ScanProblem;

@@ -17,14 +17,17 @@ export function segmentRegExp(segment: string): RegExp {
     if (c === "*") re += "[^/]*";
     else if (c === "?") re += "[^/]";
     else if (c === "[") {
-      const close = segment.indexOf("]", i + 2);
+      const negate = segment[i + 1] === "!" || segment[i + 1] === "^";
+      const first = i + (negate ? 2 : 1);
+      // The first member may be `]` itself: the class closes at a later one.
+      const close = segment.indexOf("]", first + 1);
       if (close < 0) {
         re += "\\[";
         continue;
       }
-      let body = segment.slice(i + 1, close);
-      if (body.startsWith("!") || body.startsWith("^")) body = "^" + body.slice(1);
-      re += `[${body.replace(/\\/g, "\\\\")}]`;
+      const body = segment.slice(first, close);
+      // `]` can be the first member; in a JS class it (and `\`) must be escaped.
+      re += `[${negate ? "^" : ""}${body.replace(/[\]\\]/g, "\\$&")}]`;
       i = close;
     } else if (c === "\\" && i + 1 < segment.length) {
       re += escapeRe(segment[++i]!);
@@ -59,4 +62,53 @@ export function splitPattern(pattern: string): { root: string; segments: string[
   if (firstGlob < 0) return { root: pattern, segments: [] };
   const root = parts.slice(0, firstGlob).join("/") || (pattern.startsWith("/") ? "/" : ".");
   return { root, segments: parts.slice(firstGlob) };
+}
+
+/**
+ * Why `pattern` is not a valid shell glob, as Go's `path.Match` judges it (upstream
+ * validates name filters with it): an unclosed or empty `[...]`, a range with no end,
+ * a trailing backslash. Undefined when it is valid.
+ */
+export function shellGlobError(pattern: string): string | undefined {
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "\\") {
+      if (++i >= pattern.length) return "a backslash ends the pattern";
+    } else if (c === "[") {
+      let j = i + 1;
+      if (pattern[j] === "^" || pattern[j] === "!") j++;
+      let items = 0;
+      for (;; items++) {
+        if (j >= pattern.length) return "a character class is not closed";
+        if (pattern[j] === "]") {
+          if (items > 0) break;
+          return "a character class is empty";
+        }
+        // As Go: a class item never starts with "-".
+        if (pattern[j] === "-") return "a range has no start";
+        if (pattern[j] === "\\") j++;
+        if (++j >= pattern.length) return "a character class is not closed";
+        if (pattern[j] === "-") {
+          if (pattern[j + 1] === "]" || j + 1 >= pattern.length) return "a range has no end";
+          if (pattern[++j] === "\\") j++;
+          j++;
+        }
+      }
+      i = j;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Why a file source's path pattern would not compile in upstream's fileglob (it refuses
+ * braces, backslashes and `**` inside a segment), undefined when it is valid.
+ */
+export function fileGlobError(pattern: string): string | undefined {
+  if (/[{}]/.test(pattern)) return "braces are not supported";
+  if (pattern.includes("\\")) return "backslashes are not supported";
+  if (pattern.split("/").some((seg) => seg.includes("**") && seg !== "**")) {
+    return "** must be a whole path segment";
+  }
+  return shellGlobError(pattern);
 }

@@ -7,12 +7,19 @@ import { CABUNDLE_KIND } from "./kinds/cabundle.ts";
 import { FILE_KIND } from "./kinds/file.ts";
 import { KUBECONFIG_KIND } from "./kinds/kubeconfig.ts";
 import { KUBERNETES_KIND } from "./kinds/kubernetes.ts";
+import { TLS_KIND } from "./kinds/tls.ts";
 import type { Inherited, LabelColumn, SourceDeps, SourceKind } from "./kind.ts";
 import type { Source } from "./source.ts";
 import type { Format } from "../format.ts";
 
 /** In upstream's label column order. */
-export const SOURCE_KINDS = [FILE_KIND, KUBECONFIG_KIND, KUBERNETES_KIND, CABUNDLE_KIND] as const;
+export const SOURCE_KINDS = [
+  FILE_KIND,
+  KUBECONFIG_KIND,
+  KUBERNETES_KIND,
+  CABUNDLE_KIND,
+  TLS_KIND,
+] as const;
 
 type AnyKind = typeof SOURCE_KINDS[number];
 type SpecOf<D> = D extends SourceKind<infer K, infer _Raw, infer R>
@@ -36,8 +43,16 @@ export function locationColumns(): LabelColumn[] {
   return SOURCE_KINDS.flatMap((k) => k.columns);
 }
 
+/** Every `source_kind` value a bundle or error may carry, in kind order. */
+export function reportedKinds(): string[] {
+  return SOURCE_KINDS.flatMap((k) => k.reports);
+}
+
 /** Resolves one decoded source against the rest of the config. */
-export function resolveSource(raw: { kind: string }, inherited: Inherited): SourceSpec {
+export function resolveSource(
+  raw: { kind: string; name: string },
+  inherited: Inherited,
+): SourceSpec {
   const kind = kindOf(raw.kind)!;
   return { kind: raw.kind, ...kind.resolve(raw, inherited) } as SourceSpec;
 }

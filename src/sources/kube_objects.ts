@@ -3,7 +3,7 @@ import type { Format } from "../format.ts";
 import type { KubeObject } from "../kube/resource.ts";
 import { exposedLabelName } from "../label_names.ts";
 import type { CertificateCache } from "../parse/cert_cache.ts";
-import { decodeItems, errorItem } from "../parse/decode.ts";
+import { decodeItems, wholeError } from "../parse/decode.ts";
 import type { DecodeLimits } from "../parse/limits.ts";
 import type { ConfigMapsSpec, ObjectPassphrases, SecretsSpec } from "./kinds/kubernetes.ts";
 import { keyMatcher } from "./kube_filters.ts";
@@ -57,7 +57,7 @@ export function decodeValue(
   ctx: ValueContext,
   passphrases?: readonly string[],
 ): Item[] {
-  if (bytes === undefined) return [errorItem("decode_failed", "Value is not valid base64")];
+  if (bytes === undefined) return [wholeError("decode_failed", "Value is not valid base64")];
   return decodeItems(bytes, {
     formats: [format],
     cache: ctx.cache,
@@ -130,6 +130,7 @@ export function secretDecoder(config: SecretsSpec, context: DecoderContext): Obj
         };
         out.push({
           ref: `secret/${namespace}/${name}/${key}`,
+          kind: "kube-secret",
           location,
           items: decodeValue(fromBase64(value), rule.format, context, passphrases),
         });
@@ -168,6 +169,7 @@ export function configMapDecoder(config: ConfigMapsSpec, context: DecoderContext
       };
       out.push({
         ref: `configmap/${namespace}/${name}/${key}`,
+        kind: "kube-configmap",
         location,
         items: decodeValue(bytes, config.format, context, passphrases),
       });

@@ -1,8 +1,8 @@
 import { dirname, isAbsolute, join } from "node:path";
-import { parse as parseYaml } from "yaml";
 import type { Bundle, Item, SourceId } from "../bundle.ts";
-import { reasonForFsError } from "../errors.ts";
-import { decodeItems, errorItem } from "../parse/decode.ts";
+import { type Reason, reasonForFsError } from "../errors.ts";
+import { type NamedEntry, parseKubeconfig } from "../kubeconfig_file.ts";
+import { decodeItems, wholeError } from "../parse/decode.ts";
 import { problemBundle, scanFiles } from "./file_scan.ts";
 import type { SourceDeps } from "./kind.ts";
 import type { KubeconfigSourceSpec } from "./kinds/kubeconfig.ts";
@@ -31,6 +31,8 @@ export class KubeconfigSource implements Source {
   readonly id: SourceId;
   readonly #o: KubeconfigSourceOptions;
   readonly #versions = new Map<string, string>();
+  /** Reasons of the error items of each bundle held, counted again while it is unchanged. */
+  #errors = new Map<string, readonly Reason[]>();
 
   constructor(options: KubeconfigSourceOptions) {
     this.#o = options;
@@ -46,25 +48,39 @@ export class KubeconfigSource implements Source {
     const { sink } = this.#o;
     const scan = await scanFiles({ paths: this.#o.spec.paths });
     const keep = new Set<string>();
+    const errors = new Map<string, readonly Reason[]>();
+    // Upstream reads every kubeconfig again each cycle, so each of its errors is counted
+    // again each cycle: unchanged bundles are not re-put, their errors are re-counted.
+    const put = (bundle: Bundle) => {
+      keep.add(bundle.ref);
+      const reasons = bundle.items.length
+        ? bundle.items.flatMap((i) => (i.kind === "error" ? [i.reason] : []))
+        : this.#errors.get(bundle.ref) ?? [];
+      if (reasons.length) errors.set(bundle.ref, reasons);
+      if (bundle.items.length) sink.put(this.id, bundle);
+      else for (const r of reasons) sink.countError(this.id, r);
+    };
     for (const p of scan.problems) {
-      keep.add(p.path);
-      if (this.#versions.get(p.path) === `error:${p.reason}`) continue;
-      this.#versions.set(p.path, `error:${p.reason}`);
-      this.#o.logger.warn("Cannot read kubeconfig", {
-        path: p.path,
-        reason: p.reason,
-        error: p.message,
-      });
-      sink.put(this.id, problemBundle(p));
+      // A kubeconfig that cannot be read, missing included, is upstream's read_failed.
+      const reason = p.reason === "not_found" || p.reason === "permission_denied"
+        ? "read_failed"
+        : p.reason;
+      if (this.#versions.get(p.path) === `error:${reason}`) {
+        put({ ref: p.path, location: { filepath: p.path }, items: [] });
+        continue;
+      }
+      this.#versions.set(p.path, `error:${reason}`);
+      this.#o.logger.warn("Cannot read kubeconfig", { path: p.path, reason, error: p.message });
+      put(problemBundle({ ...p, reason }));
     }
     for (const w of scan.walkErrors) sink.countError(this.id, w.reason);
     for (const file of scan.files) {
       for (const bundle of await this.#readKubeconfig(file.path, file.target, file.version)) {
-        keep.add(bundle.ref);
-        if (bundle.items.length) sink.put(this.id, bundle);
+        put(bundle);
       }
     }
     for (const ref of this.#versions.keys()) if (!keep.has(ref)) this.#versions.delete(ref);
+    this.#errors = errors;
     sink.retain(this.id, keep);
     sink.setUp(this.id, scan.walkErrors.length === 0);
   }
@@ -75,10 +91,10 @@ export class KubeconfigSource implements Source {
     try {
       entries = parseEntries(decoder.decode(await Deno.readFile(target)));
     } catch (err) {
-      const reason =
-        err instanceof Deno.errors.NotFound || err instanceof Deno.errors.PermissionDenied
-          ? reasonForFsError(err)
-          : "decode_failed";
+      const reason = err instanceof Deno.errors.NotFound ||
+          err instanceof Deno.errors.PermissionDenied
+        ? "read_failed"
+        : "decode_failed";
       if (this.#versions.get(path) === `${version}:${reason}`) {
         return [{ ref: path, location: { filepath: path }, items: [] }];
       }
@@ -113,19 +129,20 @@ export class KubeconfigSource implements Source {
       try {
         data = Uint8Array.fromBase64(entry.data.replace(/\s+/g, ""));
       } catch {
-        return [errorItem("decode_failed", `Invalid base64 in ${entry.kind} "${entry.name}"`)];
+        return [wholeError("decode_failed", `Invalid base64 in ${entry.kind} "${entry.name}"`)];
       }
     } else {
       try {
         data = await Deno.readFile(refFile!);
       } catch (err) {
-        const reason = reasonForFsError(err);
+        // Upstream's reason for a referenced file that cannot be read, missing included.
         this.#o.logger.warn("Cannot read file referenced by kubeconfig", {
           path,
           file: refFile,
-          reason,
+          reason: "read_failed",
+          error: err,
         });
-        return [errorItem(reason, `${refFile}: ${(err as Error).message}`)];
+        return [wholeError("read_failed", `${refFile}: ${(err as Error).message}`)];
       }
     }
     const { sink } = this.#o;
@@ -159,17 +176,15 @@ async function fileVersion(path: string): Promise<string> {
 
 /** Extracts the certificate slots; throws on YAML that is not a kubeconfig. */
 export function parseEntries(text: string): Entry[] {
-  const doc = parseYaml(text) as Record<string, unknown> | null;
-  if (!doc || typeof doc !== "object" || Array.isArray(doc)) {
-    throw new SyntaxError("Not a kubeconfig mapping");
-  }
+  const doc = parseKubeconfig(text);
   const out: Entry[] = [];
-  const pick = (list: unknown, kind: "cluster" | "user", dataKey: string, fileKey: string) => {
-    if (!Array.isArray(list)) return;
-    for (const named of list) {
-      const name = typeof named?.name === "string" ? named.name : "";
-      const body = named?.[kind];
-      if (!body || typeof body !== "object") continue;
+  const pick = (
+    list: readonly NamedEntry[],
+    kind: "cluster" | "user",
+    dataKey: string,
+    fileKey: string,
+  ) => {
+    for (const { name, body } of list) {
       const data = body[dataKey];
       const file = body[fileKey];
       if (typeof data === "string" && data !== "") out.push({ kind, name, data });

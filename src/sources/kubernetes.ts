@@ -47,7 +47,12 @@ export class KubernetesSource implements Source {
       pageSize: options.config.listPageSize,
       watch: options.watch,
     });
-    options.sink.register(this.id);
+    // Upstream's kinds for what the objects hold; `x509_source_up` keeps the config's.
+    const kinds = [
+      ...(options.config.secrets ? ["kube-secret"] : []),
+      ...(options.config.configMaps ? ["kube-configmap"] : []),
+    ];
+    options.sink.register(this.id, kinds);
     const resources = [
       options.config.secrets ? "secrets" : "",
       options.config.configMaps ? "configmaps" : "",
@@ -166,7 +171,7 @@ export class KubernetesSource implements Source {
           else set(obj);
         },
         onResync: () => sink.countResync(this.id, "namespaces"),
-        onError: (reason) => sink.countError(this.id, reason),
+        onError: (reason) => sink.countApiError(reason),
         onTransportError: (reason, err) => {
           if (reason === "watch_flapped") return;
           sink.countTransportError(this.id, "namespaces", "namespace_sync_failed");

@@ -7,19 +7,19 @@ import { filterFields, kubeClientFields, strings } from "./_shared.ts";
 const schema = obj({
   ...kubeClientFields,
   cabundles: obj({
-    // Upstream v4 defaults: admission webhooks on, the rarer two opt-in.
+    // Off by default, as upstream: each needs its own RBAC grant, so each is asked for.
     resources: refine(
       obj({
-        mutating: bool(true),
-        validating: bool(true),
+        mutating: bool(false),
+        validating: bool(false),
         apiservice: bool(false),
         crdConversion: bool(false),
       }),
-      (r, ctx, path) => {
+      (r, ctx, path, node) => {
         if (!Object.values(r).some(Boolean)) {
           ctx.d.fail(
             "Enable at least one of mutating, validating, apiservice or crdConversion",
-            undefined,
+            node,
             path,
           );
         }
@@ -29,7 +29,7 @@ const schema = obj({
     ...filterFields,
     exposeLabels: strings(),
   }),
-}, { required: ["name"] });
+}, { required: ["name", "cabundles"] });
 
 type Raw = Infer<typeof schema>;
 export type CabundleSourceSpec = Raw;
@@ -45,7 +45,7 @@ export const CABUNDLE_KIND = defineKind({
     { name: "cabundle_resource_name", value: (l) => l.cabundleResourceName },
     { name: "cabundle_entry", value: (l) => l.cabundleEntry },
   ],
-  reports: ["cabundle"],
+  reports: ["kube-cabundle"],
   extraLabelNames: (spec) =>
     spec.cabundles.exposeLabels.map((l) => exposedLabelName("cabundle_label", l)),
   async create(spec, deps): Promise<Source> {

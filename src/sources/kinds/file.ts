@@ -2,17 +2,17 @@ import { bool, duration, type Infer, list, obj, oneOf, str } from "../../config/
 import { FORMATS } from "../../format.ts";
 import { defineKind, type Inherited } from "../kind.ts";
 import type { Source } from "../source.ts";
-import { filePassphrases, paths, sourceName, strings } from "./_shared.ts";
+import { excludePaths, filePassphrases, inheritPoll, paths, sourceName } from "./_shared.ts";
 
 const schema = obj({
   name: sourceName,
   paths: paths(),
-  excludePaths: strings(),
+  excludePaths: excludePaths(),
   followSymlinks: bool(true),
   followSymlinkDirs: bool(false),
   /** Inherits `cache.filePoll.interval`. */
   refreshInterval: duration(undefined, 100),
-  formats: list(oneOf(FORMATS), { default: ["pem"], minItems: 1 }),
+  formats: list(oneOf(FORMATS), { default: ["pem"], emptyIsDefault: true }),
   pathMappings: list(
     obj({ from: str({ nonEmpty: true }), to: str({ nonEmpty: true }) }, {
       required: ["from", "to"],
@@ -27,14 +27,9 @@ export type KeystorePassphrases = NonNullable<Infer<typeof schema>["pkcs12"]>;
 /** Everything a file source runs with, inherited values filled in. */
 export type FileSourceSpec = ReturnType<typeof resolve>;
 
-/** Poll sources inherit their interval and change detection from `cache.filePoll`. */
 function resolve(raw: Infer<typeof schema>, { cache }: Inherited) {
-  return {
-    ...raw,
-    refreshInterval: raw.refreshInterval ?? cache.filePoll.interval,
-    skipUnchanged: cache.filePoll.skipUnchanged,
-    watchChanges: cache.filePoll.watchChanges,
-  };
+  // Change notifications only make sense for directories of files.
+  return { ...inheritPoll(raw, cache), watchChanges: cache.filePoll.watchChanges };
 }
 
 /** Certificates in files: PEM, DER and keystores found through paths, globs and directories. */

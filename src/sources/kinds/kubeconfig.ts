@@ -1,24 +1,23 @@
 import { duration, type Infer, obj } from "../../config/spec.ts";
 import { defineKind, type Inherited } from "../kind.ts";
 import type { Source } from "../source.ts";
-import { paths, sourceName } from "./_shared.ts";
+import { inheritPoll, paths, sourceName } from "./_shared.ts";
 
 const schema = obj({
   name: sourceName,
   paths: paths(),
   /** Inherits `cache.filePoll.interval`. */
   refreshInterval: duration(undefined, 100),
-}, { required: ["name", "paths"] });
+}, {
+  required: ["name", "paths"],
+  // Upstream's chart writes it for kubeconfig sources too, where upstream never used it.
+  ignored: { pathMappings: "it applies to file sources only (upstream ignores it here too)" },
+});
 
 export type KubeconfigSourceSpec = ReturnType<typeof resolve>;
 
-/** Poll sources inherit their interval and change detection from `cache.filePoll`. */
 function resolve(raw: Infer<typeof schema>, { cache }: Inherited) {
-  return {
-    ...raw,
-    refreshInterval: raw.refreshInterval ?? cache.filePoll.interval,
-    skipUnchanged: cache.filePoll.skipUnchanged,
-  };
+  return inheritPoll(raw, cache);
 }
 
 /** Certificates embedded in or referenced by kubeconfig files. */

@@ -1,3 +1,4 @@
+import type { Node } from "yaml";
 import { type Context, type Infer, list, obj, optional, refine, str } from "../../config/spec.ts";
 import type { Format } from "../../format.ts";
 import { exposedLabelName } from "../../label_names.ts";
@@ -14,13 +15,14 @@ const secretType = refine(
     pkcs12: objectPassphrases,
     jks: objectPassphrases,
   }),
-  (t, ctx, path) => {
+  (t, ctx, path, node) => {
+    // Upstream's rules have keyPatterns only, and one without any reads nothing.
     if (t.key !== undefined && t.keyPatterns.length > 0) {
-      ctx.d.fail("Set either key or keyPatterns, not both", undefined, path);
+      ctx.d.warn("Both key and keyPatterns are set: keys matching either are read", node, path);
     } else if (t.key === undefined && t.keyPatterns.length === 0) {
-      ctx.d.fail("One of key or keyPatterns is required", undefined, path);
+      ctx.d.warn("Neither key nor keyPatterns is set: this rule reads no key", node, path);
     }
-    for (const p of t.keyPatterns) checkRegex(p, ctx, path);
+    for (const p of t.keyPatterns) checkRegex(p, ctx, path, node);
     return t;
   },
 );
@@ -31,9 +33,9 @@ const schema = refine(
     namespaces: obj(filterFields),
     secrets: optional(obj({
       ...filterFields,
-      types: list(secretType, { minItems: 1 }),
+      types: list(secretType),
       exposeLabels: strings(),
-    }, { required: ["types"] })),
+    })),
     configMaps: optional(refine(
       obj({
         ...filterFields,
@@ -42,8 +44,8 @@ const schema = refine(
         exposeLabels: strings(),
         pkcs12: objectPassphrases,
       }, { required: ["keyPatterns"] }),
-      (c, ctx, path) => {
-        for (const p of c.keyPatterns) checkRegex(p, ctx, `${path}.keyPatterns`);
+      (c, ctx, path, node) => {
+        for (const p of c.keyPatterns) checkRegex(p, ctx, `${path}.keyPatterns`, node);
         return c;
       },
     )),
@@ -51,27 +53,22 @@ const schema = refine(
     required: ["name"],
     ignored: { workers: "objects are processed as they arrive; there is no worker pool to size" },
   }),
-  (s, ctx, path) => {
+  (s, ctx, path, node) => {
     if (!s.secrets && !s.configMaps) {
-      ctx.d.fail(
-        "A kubernetes source must configure secrets or configMaps",
-        undefined,
-        `${path}.kind`,
-      );
+      ctx.d.fail("A kubernetes source must configure secrets or configMaps", node, `${path}.kind`);
+    } else if (s.secrets && s.secrets.types.length === 0) {
+      ctx.d.warn("secrets has no types: no Secret is read", node, `${path}.secrets`);
     }
     return s;
   },
 );
 
-function checkRegex(pattern: string, ctx: Context, path: string): void {
+/** Refuses a key pattern that does not compile, as upstream does at startup. */
+function checkRegex(pattern: string, ctx: Context, path: string, node: Node | undefined): void {
   try {
     new RegExp(pattern);
   } catch (err) {
-    ctx.d.fail(
-      `Invalid regular expression "${pattern}": ${(err as Error).message}`,
-      undefined,
-      path,
-    );
+    ctx.d.fail(`Invalid regular expression "${pattern}": ${(err as Error).message}`, node, path);
   }
 }
 
@@ -95,7 +92,7 @@ export const KUBERNETES_KIND = defineKind({
     { name: "configmap_name", value: (l) => l.configmapName },
     { name: "configmap_key", value: (l) => l.configmapKey },
   ],
-  reports: ["kubernetes"],
+  reports: ["kube-secret", "kube-configmap"],
   extraLabelNames: (spec) => [
     ...(spec.secrets?.exposeLabels ?? []).map((l) => exposedLabelName("secret_label", l)),
     ...(spec.configMaps?.exposeLabels ?? []).map((l) => exposedLabelName("configmap_label", l)),
