@@ -105,7 +105,10 @@ Deno.test({
       assert.equal((await Deno.stat(`${root}/${BIN}`)).mode! & 0o777, 0o755);
       const config = await Deno.readTextFile(`${root}/${CONFIG}`);
       assert.match(config, /^server:\n {2}listen: ":9793"$/m);
-      assert.match(config, /- kind: file\n {4}name: host-pki\n {4}paths:\n {6}- \/etc\/ssl\/certs/);
+      // The embedded default's sources: the trust store as its own source, one bundle file
+      // (never /etc/ssl/certs/*, which counts every root three times).
+      assert.match(config, /name: system-trust-store/);
+      assert.doesNotMatch(config, /^\s*- \/etc\/ssl\/certs\/?$/m);
       assert.equal(await Deno.readTextFile(`${root}/${UNIT_PATH}`), await Deno.readTextFile(UNIT));
       assert.deepEqual(release.requests.sort(), ["SHA256SUMS", ASSET].sort());
       assert.match(run.output, /Verified x509-certificate-exporter-/);

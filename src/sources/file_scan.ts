@@ -231,7 +231,12 @@ function followSymlink(
     } catch (err) {
       return { path, reason: reasonForFsError(err), message: (err as Error).message };
     }
-    current = isAbsolute(link) ? mapPath(link, mappings) : resolve(dirname(current), link);
+    // A relative target is relative to the directory the link really is in: on Fedora,
+    // /etc/ssl/certs is itself a link, and its bundle's `../../..` must start from there.
+    const from = dirname(current);
+    current = isAbsolute(link)
+      ? mapPath(link, mappings)
+      : resolve(mappings.length ? from : realPath(from) ?? from, link);
     dirs.add(dirname(current));
     let info: Deno.FileInfo;
     try {
