@@ -9,9 +9,15 @@ import { CertificateCache } from "./parse/cert_cache.ts";
 import { serve, type Server } from "./server/listen.ts";
 import { createHandler, createProbeHandler } from "./server/routes.ts";
 import { loadWebConfig, type WebConfig } from "./server/web_config.ts";
-import { createSource, extraLabelNames, keystoreSources, reportedKinds } from "./sources/kinds.ts";
+import {
+  createSource,
+  describeSource,
+  extraLabelNames,
+  keystoreSources,
+  reportedKinds,
+} from "./sources/kinds.ts";
 import type { Source } from "./sources/source.ts";
-import { Store } from "./store.ts";
+import { type SourceState, Store } from "./store.ts";
 
 export interface App {
   readonly store: Store;
@@ -28,6 +34,29 @@ function listenAt(address: string): ListenAddress {
   return parsed;
 }
 
+/** A source's first sync in one log line: what it holds and what went wrong. */
+function syncSummary(s: SourceState): Record<string, unknown> {
+  let certificates = 0;
+  let errorItems = 0;
+  for (const b of s.bundles.values()) {
+    for (const i of b.items) {
+      if (i.kind === "cert") certificates++;
+      else if (i.kind === "error") errorItems++;
+    }
+  }
+  let errors = 0;
+  for (const byReason of s.errorsByKind.values()) for (const n of byReason.values()) errors += n;
+  return {
+    source_kind: s.id.kind,
+    source_name: s.id.name,
+    up: s.up,
+    bundles: s.bundles.size,
+    certificates,
+    error_items: errorItems,
+    errors,
+  };
+}
+
 /** Builds every piece from the configuration, starts the sources and the listeners. */
 export async function startExporter(
   loaded: LoadedConfig,
@@ -41,7 +70,9 @@ export async function startExporter(
 ): Promise<App> {
   const { config } = loaded;
   const { logger, signal } = options;
-  const store = new Store();
+  const store = new Store({
+    onFirstSync: (state) => logger.info("First sync", syncSummary(state)),
+  });
   const cache = new CertificateCache();
   const m = config.metrics;
   const self = new SelfMetrics(options.build, { exposeDiagnostics: m.exposeDiagnostics });
@@ -69,6 +100,12 @@ export async function startExporter(
     keystores: keystoreSources(config.sources),
     exposeDiagnostics: m.exposeDiagnostics,
     collisionKinds: reportedKinds(),
+  });
+  logger.info("Starting", {
+    version: options.build.version,
+    revision: options.build.revision,
+    config: loaded.origin,
+    sources: config.sources.map(describeSource),
   });
   const sources: Source[] = [];
   for (const spec of config.sources) {

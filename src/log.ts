@@ -53,18 +53,36 @@ export class Logger {
 
   #log(level: Level, msg: string, fields?: Fields): void {
     if (ORDER[level] < ORDER[this.level]) return;
-    const all = { ...this.#fields, ...fields };
+    const all: Fields = {};
+    // An Error serialises to `{}` in JSON: every one is written as its message and causes.
+    for (const [k, v] of Object.entries({ ...this.#fields, ...fields })) {
+      all[k] = v instanceof Error ? describeError(v) : v;
+    }
     const time = new Date().toISOString();
     if (this.format === "json") {
       this.#write(JSON.stringify({ time, level, msg, ...all }));
       return;
     }
     let line = `time=${time} level=${level} msg=${quote(msg)}`;
-    for (const [k, v] of Object.entries(all)) {
-      line += ` ${k}=${quote(v instanceof Error ? v.message : v)}`;
-    }
+    for (const [k, v] of Object.entries(all)) line += ` ${k}=${quote(v)}`;
     this.#write(line);
   }
+}
+
+/**
+ * An error's message followed by its causes (`fetch failed: connect ECONNREFUSED ...`):
+ * the cause is what says why, and runtime errors often put everything there.
+ */
+export function describeError(err: unknown): string {
+  const parts: string[] = [];
+  const seen = new Set<unknown>();
+  for (let e: unknown = err; e !== undefined && e !== null && !seen.has(e);) {
+    seen.add(e);
+    const message = e instanceof Error ? e.message : typeof e === "string" ? e : JSON.stringify(e);
+    if (message && !parts.some((p) => p.includes(message))) parts.push(message);
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join(": ") || (err instanceof Error ? err.name : String(err));
 }
 
 function quote(v: unknown): string {

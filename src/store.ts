@@ -50,6 +50,8 @@ export interface StoreOptions {
   /** Reasons pre-set to 0 for every source, so `increase()` sees the first error. */
   readonly reasons?: readonly Reason[];
   readonly now?: () => number;
+  /** Told once per source when its first sync completes (the startup summary log lines). */
+  readonly onFirstSync?: (state: SourceState) => void;
 }
 
 function keyOf(id: SourceId): string {
@@ -65,6 +67,7 @@ export class Store implements Sink {
   readonly #sources = new Map<string, SourceState>();
   readonly #reasons: readonly Reason[];
   readonly #now: () => number;
+  readonly #onFirstSync: ((state: SourceState) => void) | undefined;
   /** `x509_panic_total` by component. */
   readonly panics = new Map<string, number>(PANIC_COMPONENTS.map((c) => [c, 0]));
   readonly parseDurations = new Histograms(PARSE_BUCKETS);
@@ -79,6 +82,7 @@ export class Store implements Sink {
   constructor(options: StoreOptions = {}) {
     this.#reasons = options.reasons ?? [...REASONS, ...KEYSTORE_REASONS];
     this.#now = options.now ?? Date.now;
+    this.#onFirstSync = options.onFirstSync;
   }
 
   register(source: SourceId, kinds?: readonly string[]): void {
@@ -121,7 +125,10 @@ export class Store implements Sink {
   }
 
   markSynced(source: SourceId): void {
-    this.#state(source).synced = true;
+    const state = this.#state(source);
+    if (state.synced) return;
+    state.synced = true;
+    this.#onFirstSync?.(state);
   }
 
   countError(source: SourceId, reason: Reason, n = 1, kind?: string): void {

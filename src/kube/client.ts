@@ -66,11 +66,18 @@ export class KubeClient {
     signal.throwIfAborted();
     const headers = await this.#target.headers();
     const url = `${this.server}${path}?${new URLSearchParams(params)}`;
-    const res = await fetch(url, {
-      client: this.#http,
-      headers: { ...headers, Accept: "application/json" },
-      signal,
-    });
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        client: this.#http,
+        headers: { ...headers, Accept: "application/json" },
+        signal,
+      });
+    } catch (err) {
+      // "fetch failed" alone says neither where nor why: name the URL, keep the cause.
+      if (signal.aborted) throw err;
+      throw new Error(`Cannot reach the Kubernetes API at ${url}`, { cause: err });
+    }
     if (!res.ok) throw await errorFromResponse(res, this.#clock.now());
     return res;
   }

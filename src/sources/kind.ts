@@ -49,6 +49,8 @@ export interface SourceKind<K extends string, Raw, Resolved> {
   readonly reports: readonly string[];
   /** Extra label columns (`secret_label_*`) a source of this kind fills. */
   extraLabelNames?(spec: Resolved): readonly string[];
+  /** What it reads, for the startup log line: paths, targets, resources. */
+  describe(spec: Resolved): Readonly<Record<string, unknown>>;
   /** Keystore formats it reads (their passphrase-failure series exist for it). */
   formats?(spec: Resolved): readonly Format[];
   /** Builds the source; heavy modules are imported here, only when a source of the kind exists. */

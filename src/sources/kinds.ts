@@ -77,6 +77,11 @@ export function keystoreSources(
   return out;
 }
 
+/** One source as the startup log line shows it: kind, name and what it reads. */
+export function describeSource(spec: SourceSpec): Record<string, unknown> {
+  return { kind: spec.kind, name: spec.name, ...kindOf(spec.kind)!.describe(spec) };
+}
+
 /** Builds the source of `spec`. */
 export function createSource(spec: SourceSpec, deps: SourceDeps): Promise<Source> {
   return kindOf(spec.kind)!.create(spec, deps);

@@ -46,6 +46,10 @@ export const CABUNDLE_KIND = defineKind({
     { name: "cabundle_entry", value: (l) => l.cabundleEntry },
   ],
   reports: ["kube-cabundle"],
+  describe: (spec) => ({
+    kubeconfig: spec.kubeconfig || "in-cluster or KUBECONFIG",
+    resources: Object.entries(spec.cabundles.resources).filter(([, on]) => on).map(([r]) => r),
+  }),
   extraLabelNames: (spec) =>
     spec.cabundles.exposeLabels.map((l) => exposedLabelName("cabundle_label", l)),
   async create(spec, deps): Promise<Source> {

@@ -42,6 +42,7 @@ export const FILE_KIND = defineKind({
     { name: "filepath", value: (l) => l.filepath, path: true },
   ],
   reports: ["file"],
+  describe: (spec) => ({ paths: spec.paths, formats: spec.formats }),
   formats: (spec) => spec.formats,
   async create(spec, deps): Promise<Source> {
     const { FileSource } = await import("../file.ts");

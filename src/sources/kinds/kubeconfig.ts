@@ -30,6 +30,7 @@ export const KUBECONFIG_KIND = defineKind({
     { name: "embedded_key", value: (l) => l.embeddedKey },
   ],
   reports: ["kubeconfig"],
+  describe: (spec) => ({ paths: spec.paths }),
   async create(spec, deps): Promise<Source> {
     const { KubeconfigSource } = await import("../kubeconfig.ts");
     return new KubeconfigSource({ spec, ...deps });

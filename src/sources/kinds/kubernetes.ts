@@ -93,6 +93,12 @@ export const KUBERNETES_KIND = defineKind({
     { name: "configmap_key", value: (l) => l.configmapKey },
   ],
   reports: ["kube-secret", "kube-configmap"],
+  describe: (spec) => ({
+    kubeconfig: spec.kubeconfig || "in-cluster or KUBECONFIG",
+    namespaces: spec.namespaces.include.length ? spec.namespaces.include : "all",
+    ...(spec.secrets ? { secretTypes: spec.secrets.types.map((t) => t.type || "any") } : {}),
+    ...(spec.configMaps ? { configMapKeys: spec.configMaps.keyPatterns } : {}),
+  }),
   extraLabelNames: (spec) => [
     ...(spec.secrets?.exposeLabels ?? []).map((l) => exposedLabelName("secret_label", l)),
     ...(spec.configMaps?.exposeLabels ?? []).map((l) => exposedLabelName("configmap_label", l)),

@@ -137,6 +137,7 @@ export const TLS_KIND = defineKind({
     { name: "probe_server_name", value: (l) => l.probeServerName },
   ],
   reports: ["tls"],
+  describe: (spec) => ({ targets: spec.targets.map((t) => t.address) }),
   async create(spec, deps): Promise<Source> {
     const { TlsSource } = await import("../tls.ts");
     return new TlsSource({ spec, ...deps });
