@@ -790,3 +790,142 @@ chartTest("rulePrefix, overrides, extra labels and toggles shape the rules", asy
     { name: "custom", rules: [{ alert: "release-Custom", expr: "vector(1)" }] },
   ]);
 });
+
+/** A values file written from `yaml`, as renderer arguments. */
+async function valuesFile(yaml: string): Promise<string[]> {
+  const file = await Deno.makeTempFile({ prefix: "x509-chart-values-", suffix: ".yaml" });
+  await Deno.writeTextFile(file, yaml);
+  return ["-f", file];
+}
+
+const APISERVER_SOURCE = {
+  kind: "tls",
+  name: "kube-apiserver",
+  refreshInterval: "5m",
+  timeout: "10s",
+  concurrency: 16,
+  caFile: "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
+  targets: ["kubernetes.default.svc:443"],
+};
+
+chartTest("tlsEndpoints renders kind: tls sources in the Deployment, off by default", async () => {
+  const kinds = async (args: string[]) =>
+    configOf(await render(args), `${FULL}-secrets`).sources.map((s: K8sObject) => s.kind);
+  assert.deepStrictEqual(await kinds([]), ["kubernetes"]);
+  const objs = await render(example("tls-endpoints"));
+  const sources = configOf(objs, `${FULL}-secrets`).sources;
+  assert.deepStrictEqual(sources.map((s: K8sObject) => s.name), [
+    "cluster-secrets",
+    "kube-apiserver",
+    "tls-endpoints",
+  ]);
+  assert.deepStrictEqual(sources[1], { ...APISERVER_SOURCE, concurrency: 8, gracePeriod: "30m" });
+  assert.deepStrictEqual(sources[2], {
+    kind: "tls",
+    name: "tls-endpoints",
+    refreshInterval: "5m",
+    timeout: "10s",
+    concurrency: 8,
+    gracePeriod: "30m",
+    targets: [
+      "example.com:443",
+      { address: "10.0.0.5:8443", serverName: "api.internal" },
+      { address: "mail.example.com:587", starttls: "smtp" },
+    ],
+  });
+  // The ServiceAccount CA file exists in the Pod: the token is mounted.
+  assert.deepStrictEqual(
+    one(objs, "Deployment").spec.template.spec.automountServiceAccountToken,
+    true,
+  );
+  // No RBAC for probes: the same rules as without them.
+  assert.deepStrictEqual(
+    one(objs, "ClusterRole").rules,
+    one(await render(), "ClusterRole").rules,
+  );
+  // caFile applies to the listed targets; the API server keeps the ServiceAccount's CA.
+  const ownSources = configOf(
+    await render(
+      await valuesFile(`tlsEndpoints:
+  enabled: true
+  caFile: /etc/pki/internal/ca.pem
+  targets: ["[::1]:8443", { address: "db.internal:5432", starttls: postgres, serverName: "" }]
+`),
+    ),
+    `${FULL}-secrets`,
+  ).sources;
+  assert.deepStrictEqual(ownSources[1], APISERVER_SOURCE);
+  assert.deepStrictEqual(ownSources[2].caFile, "/etc/pki/internal/ca.pem");
+  assert.deepStrictEqual(ownSources[2].targets, [
+    "[::1]:8443",
+    { address: "db.internal:5432", starttls: "postgres" },
+  ]);
+  const noApi = await render([
+    ...example("tls-endpoints"),
+    ...set("tlsEndpoints.probeApiServer=false"),
+  ]);
+  assert.deepStrictEqual(
+    configOf(noApi, `${FULL}-secrets`).sources.map((s: K8sObject) => s.name),
+    ["cluster-secrets", "tls-endpoints"],
+  );
+  const nothing = await renderRaw(
+    set("tlsEndpoints.enabled=true", "tlsEndpoints.probeApiServer=false"),
+  );
+  assert.deepStrictEqual(nothing.code, 1);
+  assert.match(nothing.stderr, /tlsEndpoints enables nothing/);
+});
+
+chartTest(
+  "tlsEndpoints alone runs the Deployment with just that source, and its config passes --config.check",
+  async () => {
+    const off = await render(set("secretsExporter.enabled=false"));
+    assert.deepStrictEqual(ofKind(off, "Deployment"), []);
+    const objs = await render(set("secretsExporter.enabled=false", "tlsEndpoints.enabled=true"));
+    const deploy = one(objs, "Deployment");
+    assert.deepStrictEqual(deploy.metadata.name, FULL);
+    assert.deepStrictEqual(deploy.spec.template.spec.automountServiceAccountToken, true);
+    assert.deepStrictEqual(deploy.spec.template.spec.serviceAccountName, FULL);
+    const config = exporterConfigs(objs).get(`${FULL}-secrets`)!;
+    assert.deepStrictEqual(parse(config).sources, [APISERVER_SOURCE]);
+    assert.deepStrictEqual(one(objs, "ClusterRole").rules, []);
+    assert.match(
+      await notes(set("secretsExporter.enabled=false", "tlsEndpoints.enabled=true")),
+      /Deployment \S+: TLS endpoints\n/,
+    );
+    const file = await Deno.makeTempFile({ prefix: "x509-chart-tls-", suffix: ".yaml" });
+    await Deno.writeTextFile(file, config);
+    const res = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-env", "--allow-net", "--allow-sys", `${ROOT}main.ts`]
+        .concat(["--config.check", "--config", file]),
+      cwd: ROOT,
+    }).output();
+    const out = new TextDecoder().decode(res.stderr) + new TextDecoder().decode(res.stdout);
+    assert.ok(res.success, out);
+    assert.match(out, /Configuration OK: .* \(1 source\(s\)\)/);
+  },
+);
+
+chartTest("values.schema.json refuses a bad tlsEndpoints target", async () => {
+  const bad = async (target: string) => {
+    const res = await renderRaw(
+      await valuesFile(`tlsEndpoints:\n  enabled: true\n  targets: [${target}]\n`),
+    );
+    assert.deepStrictEqual(res.code, 1, target);
+    return res.stderr;
+  };
+  assert.match(
+    await bad(`{ address: "mail.example.com:587", starttls: smtps }`),
+    /at '\/tlsEndpoints\/targets\/0\/starttls': value must be one of 'smtp', 'imap', 'pop3', 'ftp', 'ldap', 'postgres'/,
+  );
+  assert.match(
+    await bad(`{ address: "10.0.0.5:8443", sni: api.internal }`),
+    /at '\/tlsEndpoints\/targets\/0': additional properties 'sni' not allowed/,
+  );
+  assert.match(await bad(`{ serverName: api.internal }`), /missing propert/);
+  assert.match(await bad(`example.com`), /'example.com' does not match pattern/);
+  assert.match(await bad(`443`), /at '\/tlsEndpoints\/targets\/0': got number, want/);
+  const typo = await renderRaw(
+    await valuesFile(`tlsEndpoints:\n  enabled: true\n  target: [example.com:443]\n`),
+  );
+  assert.match(typo.stderr, /at '\/tlsEndpoints': additional properties 'target' not allowed/);
+});

@@ -90,7 +90,7 @@ rateLimit:
 {{- end }}{{ end }}
 {{- end -}}
 
-{{/* The Deployment's config: the Secrets/ConfigMaps source, the cabundle source, or both. */}}
+{{/* The Deployment's config: the Secrets/ConfigMaps source, the cabundle source, the tlsEndpoints sources, or any of them. */}}
 {{- define "x509-certificate-exporter.config.secrets" -}}
 {{- $v := .Values.secretsExporter -}}
 {{- $cab := .Values.cabundlesExporter -}}
@@ -158,6 +158,55 @@ sources:
       excludeLabels: {{ toJson (default list $cab.excludeLabels) }}
       exposeLabels: {{ toJson (default list $cab.exposeLabels) }}
   {{- end }}
+  {{- with include "x509-certificate-exporter.config.tls" . | trim }}{{ nindent 2 . }}{{ end }}
+{{- end -}}
+
+{{/*
+The tlsEndpoints sources: `kube-apiserver` probes the API server with the
+ServiceAccount's CA (mounted: the Deployment's Pods automount the token),
+`tls-endpoints` the listed targets with `caFile`. Two sources, because a
+source has one set of roots. Prints a YAML list, or nothing.
+*/}}
+{{- define "x509-certificate-exporter.config.tls" -}}
+{{- if include "x509-certificate-exporter.tlsEndpointsEnabled" . }}
+{{- $t := .Values.tlsEndpoints }}
+{{- if not (or $t.probeApiServer $t.targets) }}
+{{- fail "tlsEndpoints enables nothing: set tlsEndpoints.targets or tlsEndpoints.probeApiServer (or tlsEndpoints.enabled=false)" }}
+{{- end }}
+{{- if $t.probeApiServer }}
+{{ include "x509-certificate-exporter.config.tlsSource" (list $t "kube-apiserver" "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt" (list "kubernetes.default.svc:443")) }}
+{{- end }}
+{{- with $t.targets }}
+{{ include "x509-certificate-exporter.config.tlsSource" (list $t "tls-endpoints" $t.caFile .) }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* One `kind: tls` source. Argument: list tlsEndpoints name caFile targets. */}}
+{{- define "x509-certificate-exporter.config.tlsSource" -}}
+{{- $t := index . 0 -}}{{- $ca := index . 2 -}}
+- kind: tls
+  name: {{ index . 1 }}
+  refreshInterval: {{ $t.refreshInterval | quote }}
+  timeout: {{ $t.timeout | quote }}
+  concurrency: {{ int $t.concurrency }}
+  {{- with $ca }}
+  caFile: {{ . | quote }}
+  {{- end }}
+  {{- with $t.gracePeriod }}
+  gracePeriod: {{ . | quote }}
+  {{- end }}
+  targets:
+    {{- range index . 3 }}
+    {{- if kindIs "map" . }}
+    {{- $target := dict "address" .address }}
+    {{- with .serverName }}{{ $_ := set $target "serverName" . }}{{ end }}
+    {{- with .starttls }}{{ $_ := set $target "starttls" . }}{{ end }}
+    - {{ toJson $target }}
+    {{- else }}
+    - {{ . | quote }}
+    {{- end }}
+    {{- end }}
 {{- end -}}
 
 {{/*

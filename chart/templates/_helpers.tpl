@@ -146,9 +146,14 @@ at 8080 so kubelet probes need no credential; an explicit value wins.
 {{- end -}}
 {{- end -}}
 
-{{/* The Deployment runs for Secrets/ConfigMaps, for caBundle fields, or both. Prints "true" or nothing. */}}
+{{/* The Deployment runs for Secrets/ConfigMaps, for caBundle fields, for TLS endpoints, or any of them. Prints "true" or nothing. */}}
 {{- define "x509-certificate-exporter.deploymentEnabled" -}}
-{{- if or .Values.secretsExporter.enabled .Values.cabundlesExporter.enabled }}true{{ end -}}
+{{- if or .Values.secretsExporter.enabled .Values.cabundlesExporter.enabled (include "x509-certificate-exporter.tlsEndpointsEnabled" .) }}true{{ end -}}
+{{- end -}}
+
+{{/* tlsEndpoints is on (absent from an upstream values file: off). Prints "true" or nothing. */}}
+{{- define "x509-certificate-exporter.tlsEndpointsEnabled" -}}
+{{- with .Values.tlsEndpoints }}{{ if .enabled }}true{{ end }}{{ end -}}
 {{- end -}}
 
 {{/*
