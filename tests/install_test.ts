@@ -6,42 +6,22 @@
  * installer only downloads, verifies and places it.
  */
 import assert from "node:assert/strict";
-import { assetName, TARGETS } from "../scripts/compile.ts";
+import {
+  ASSET,
+  BIN,
+  CONFIG,
+  FIXTURE,
+  INSTALL_SH,
+  installer,
+  ROOT,
+  sha256Hex,
+  SUPPORTED,
+  tree,
+  UNIT_PATH,
+  withRoot,
+} from "./testing/install_release.ts";
 
-const ROOT = new URL("../", import.meta.url);
-const INSTALL_SH = new URL("install.sh", ROOT).pathname;
-const UNIT = new URL("packaging/x509-certificate-exporter.service", ROOT);
-const HOST_TARGET = TARGETS.find((t) => t.os === Deno.build.os && t.arch === Deno.build.arch);
-const ASSET = HOST_TARGET ? assetName(HOST_TARGET) : "unsupported";
-const FIXTURE = "#!/bin/sh\necho 'installer fixture, not the exporter'\n";
-const SUPPORTED = HOST_TARGET !== undefined && HOST_TARGET.os !== "windows";
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-interface Release {
-  baseUrl: string;
-  requests: string[];
-  close(): Promise<void>;
-}
-
-/** Serves `files` on 127.0.0.1 and records each path asked for. */
-function serveRelease(files: Record<string, string>): Release {
-  const requests: string[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
-    const name = new URL(req.url).pathname.replace(/^\/v9\.9\.9\//, "");
-    requests.push(name);
-    const body = files[name];
-    return body === undefined ? new Response("not found", { status: 404 }) : new Response(body);
-  });
-  return {
-    baseUrl: `http://127.0.0.1:${server.addr.port}/v9.9.9`,
-    requests,
-    close: () => server.shutdown(),
-  };
-}
+const UNIT = `${ROOT}packaging/x509-certificate-exporter.service`;
 
 async function goodRelease(): Promise<Record<string, string>> {
   return {
@@ -50,48 +30,6 @@ async function goodRelease(): Promise<Record<string, string>> {
       `${await sha256Hex(FIXTURE)}  ${ASSET}\n`,
   };
 }
-
-async function installer(args: string[], env: Record<string, string> = {}) {
-  const out = await new Deno.Command("sh", {
-    args: [INSTALL_SH, ...args],
-    env: { X509_EXPORTER_VERSION: "", ...env },
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(30_000),
-  }).output();
-  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  return { code: out.code, output: text };
-}
-
-/** Every file under `dir`, relative, sorted. */
-function tree(dir: string, prefix = ""): string[] {
-  const names: string[] = [];
-  for (const entry of Deno.readDirSync(`${dir}/${prefix}`)) {
-    const rel = `${prefix}${entry.name}`;
-    if (entry.isDirectory) names.push(...tree(dir, `${rel}/`));
-    else names.push(rel);
-  }
-  return names.sort();
-}
-
-/** A temporary root and a release server, both cleaned up after `fn`. */
-async function withRoot(
-  files: Record<string, string> | Promise<Record<string, string>>,
-  fn: (root: string, release: Release) => Promise<void>,
-) {
-  const root = await Deno.makeTempDir({ prefix: "x509-install-root-" });
-  const release = serveRelease(await files);
-  try {
-    await fn(root, release);
-  } finally {
-    await release.close();
-    await Deno.remove(root, { recursive: true });
-  }
-}
-
-const BIN = "usr/local/bin/x509-certificate-exporter";
-const CONFIG = "etc/x509-certificate-exporter/config.yaml";
-const UNIT_PATH = "etc/systemd/system/x509-certificate-exporter.service";
 
 Deno.test({
   name: "install.sh installs a verified binary, a starter config and the unit into a root",
