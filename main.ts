@@ -9,6 +9,7 @@ import {
   type FlagDocument,
   flagDocument,
   FlagError,
+  type Flags,
   hasSourceFlags,
   parseFlags,
   USAGE,
@@ -53,7 +54,55 @@ async function resolveConfig(
   return embedded;
 }
 
+/** A configuration that cannot start, with what to print (one located line per problem). */
+class InvalidConfig extends Error {
+  override name = "InvalidConfig";
+}
+
+/**
+ * The configuration and its web config, validated: what startup, `--config.check` and
+ * a reload (SIGHUP, POST /-/reload) all go through. Throws {@link InvalidConfig}.
+ */
+async function loadValidated(
+  flags: Flags,
+  logger: Logger,
+): Promise<{ loaded: LoadedConfig; webConfig: WebConfig | undefined }> {
+  let loaded: LoadedConfig;
+  try {
+    loaded = await resolveConfig(flags.configPath, {
+      doc: flagDocument(flags, Deno.cwd()),
+      definesSources: hasSourceFlags(flags),
+    }, logger);
+  } catch (err) {
+    if (!(err instanceof ConfigErrors)) throw err;
+    const warnings = err.warnings.map((w) => `\nwarning: ${w}`).join("");
+    throw new InvalidConfig(`Invalid configuration:\n${err.message}${warnings}`);
+  }
+  // As upstream: a configuration without sources cannot work. The embedded default is
+  // exempt: on a host where none of its locations exists it still serves its own health.
+  if (loaded.config.sources.length === 0 && loaded.origin !== EMBEDDED) {
+    throw new InvalidConfig(
+      `Invalid configuration:\n${loaded.origin}: sources: No source configured ` +
+        "(add sources to the config file or use -f, -d, -k or --watch-kube-secrets)",
+    );
+  }
+  // The web config is part of the configuration: a broken one must fail the check
+  // and the startup alike, naming its file, line and key.
+  try {
+    const file = loaded.config.server.webConfigFile;
+    return { loaded, webConfig: file ? await loadWebConfig(file) : undefined };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new InvalidConfig(`Invalid web configuration:\n${err.message}`);
+  }
+}
+
 async function main(args: string[]): Promise<number> {
+  if (args[0] === "list" || args[0] === "inspect") {
+    // One-shot subcommands (docs/cli.md), loaded only when asked for.
+    const { runCommand } = await import("./src/cli/commands.ts");
+    return await runCommand(args);
+  }
   const logger = new Logger();
   let flags;
   try {
@@ -72,15 +121,12 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   let loaded: LoadedConfig;
+  let webConfig: WebConfig | undefined;
   try {
-    loaded = await resolveConfig(flags.configPath, {
-      doc: flagDocument(flags, Deno.cwd()),
-      definesSources: hasSourceFlags(flags),
-    }, logger);
+    ({ loaded, webConfig } = await loadValidated(flags, logger));
   } catch (err) {
-    if (!(err instanceof ConfigErrors)) throw err;
-    console.error(`Invalid configuration:\n${err.message}`);
-    for (const w of err.warnings) console.error(`warning: ${w}`);
+    if (!(err instanceof InvalidConfig)) throw err;
+    console.error(err.message);
     return 1;
   }
   logger.level = loaded.config.log.level;
@@ -88,26 +134,6 @@ async function main(args: string[]): Promise<number> {
   const warnings = [...flags.warnings, ...loaded.warnings];
   if (flags.check) { for (const w of warnings) console.error(`warning: ${w}`); }
   else for (const w of warnings) logger.warn(w);
-  // As upstream: a configuration without sources cannot work. The embedded default is
-  // exempt: on a host where none of its locations exists it still serves its own health.
-  if (loaded.config.sources.length === 0 && loaded.origin !== EMBEDDED) {
-    console.error(
-      `Invalid configuration:\n${loaded.origin}: sources: No source configured ` +
-        "(add sources to the config file or use -f, -d, -k or --watch-kube-secrets)",
-    );
-    return 1;
-  }
-  // The web config is part of the configuration: a broken one must fail the check
-  // and the startup alike, naming its file, line and key.
-  let webConfig: WebConfig | undefined;
-  try {
-    const file = loaded.config.server.webConfigFile;
-    webConfig = file ? await loadWebConfig(file) : undefined;
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    console.error(`Invalid web configuration:\n${err.message}`);
-    return 1;
-  }
   if (flags.check) {
     if (flags.strict && warnings.length > 0) {
       console.error(`Configuration has ${warnings.length} warning(s) and --strict is set`);
@@ -129,13 +155,27 @@ async function main(args: string[]): Promise<number> {
     ? ["SIGINT", "SIGBREAK"]
     : ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, () => stop(s));
-  let app;
+  let app: Awaited<ReturnType<typeof startExporter>> | undefined;
+  // Prometheus' convention: SIGHUP reloads (as POST /-/reload does), and never kills; one
+  // arriving while starting is ignored with a log line. Windows has no SIGHUP.
+  const onHup = () => {
+    if (!app) return logger.warn("SIGHUP while starting: ignored", { signal: "SIGHUP" });
+    logger.info("Reloading the configuration", { signal: "SIGHUP" });
+    void app.reload();
+  };
+  if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", onHup);
   try {
     app = await startExporter(loaded, {
       logger,
       signal: controller.signal,
       build: BUILD_INFO,
       webConfig,
+      // A reload goes through the same path as startup, with the same flags.
+      load: async () => {
+        const next = await loadValidated(flags, logger);
+        for (const w of next.loaded.warnings) logger.warn(w);
+        return next;
+      },
     });
   } catch (err) {
     // Port taken, address not available, no permission to bind: say so, no stack trace.

@@ -34,4 +34,8 @@ export const V8_FLAGS: readonly string[] = [
 export const RUNTIME_FLAGS: readonly string[] = [...PERMISSION_FLAGS, ...V8_FLAGS];
 
 /** Files read at run time that a compiled binary must embed. */
-export const INCLUDE_FILES: readonly string[] = ["src/config/default.yaml"];
+export const INCLUDE_FILES: readonly string[] = [
+  "src/config/default.yaml",
+  // Loaded as a Worker (basic auth), which deno compile does not follow by itself.
+  "src/server/_bcrypt_worker.ts",
+];

@@ -18,6 +18,23 @@ export interface Certificate {
   readonly notAfter: number;
   readonly subject: DistinguishedName;
   readonly issuer: DistinguishedName;
+  // Facts read at parse time (`x509_cert_info`, chains, the status page and the CLI). Optional:
+  // certificates built by hand (tests) may leave them out.
+  /** Subject alternative names: DNS names, IP addresses, e-mail addresses and URIs, in order. */
+  readonly sans?: readonly string[];
+  /** `rsa`, `ecdsa`, `ed25519`, `ed448`, `dsa` or the algorithm's OID. */
+  readonly keyType?: string;
+  /** Modulus bits (RSA, DSA), curve size (ECDSA), 256 / 456 (Ed25519 / Ed448); 0 if unknown. */
+  readonly keyBits?: number;
+  /** As Go names it (`SHA256-RSA`, `ECDSA-SHA256`, `Ed25519`), else the OID. */
+  readonly signatureAlgorithm?: string;
+  /** basicConstraints cA. */
+  readonly isCa?: boolean;
+  /** Whether a basicConstraints extension is present (a v1 certificate has none). */
+  readonly hasBasicConstraints?: boolean;
+  /** The subject and issuer Names' DER, one char per byte: an issuer's subjectKey equals its child's issuerKey. */
+  readonly subjectKey?: string;
+  readonly issuerKey?: string;
 }
 
 /** What is kept of a parsed certificate revocation list. */

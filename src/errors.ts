@@ -81,7 +81,9 @@ export class ConfigError extends Error {
     const at = where.line !== undefined
       ? `${where.file}:${where.line}:${where.column ?? 1}`
       : where.file;
-    super(`${at}: ${where.path ? `${where.path}: ` : ""}${message}`);
+    // One line per problem, whatever text of the file the message quotes (a multi-line value).
+    const text = message.replace(/\r?\n/g, "\\n");
+    super(`${at}: ${where.path ? `${where.path}: ` : ""}${text}`);
     this.name = "ConfigError";
     this.file = where.file;
     this.line = where.line;

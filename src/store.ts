@@ -186,6 +186,14 @@ export class Store implements Sink {
     return this.#sources.values();
   }
 
+  /**
+   * Forgets a source: its bundles, health and counters (a reload removed it). A
+   * source of the same kind and name registered later starts afresh.
+   */
+  unregister(source: SourceId): boolean {
+    return this.#sources.delete(keyOf(source));
+  }
+
   /** True once every registered source finished its first sync. */
   ready(): boolean {
     for (const s of this.#sources.values()) if (!s.synced) return false;

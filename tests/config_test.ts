@@ -85,9 +85,27 @@ Deno.test("parseConfig() warns about keys upstream accepts but ignores", () => {
   assert.deepEqual(keys.sort(), [
     "diagnostics",
     "log.timing",
-    "server.readTimeout",
     "server.systemdSocket",
     "sources[0].workers",
+  ]);
+});
+
+Deno.test("parseConfig() reads server.readTimeout and writeTimeout with upstream's defaults", () => {
+  assert.deepEqual(
+    [
+      parseConfig("", "c.yaml").config.server.readTimeout,
+      parseConfig("", "c.yaml").config.server.writeTimeout,
+    ],
+    [10_000, 30_000],
+  );
+  const { config, warnings } = parseConfig(
+    "server: { readTimeout: 2s, writeTimeout: 1m }\n",
+    "c.yaml",
+  );
+  assert.deepEqual([config.server.readTimeout, config.server.writeTimeout, warnings], [
+    2_000,
+    60_000,
+    [],
   ]);
 });
 

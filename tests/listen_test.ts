@@ -102,7 +102,9 @@ Deno.test("serve() applies basic auth and extra headers, including to the 401", 
   await server.stop();
 });
 
-Deno.test("serve() serves TLS through Deno.serve, with HTTP/2, when no knob needs node", async () => {
+// HTTP/1.1 even when the client offers h2: TLS goes through node:https, since Deno.listenTls
+// cannot close a connection whose handshake stalls (see src/server/listen.ts).
+Deno.test("serve() serves TLS over HTTP/1.1 even to a client offering HTTP/2", async () => {
   const server = await start(TLS, hello);
   assert.equal(server.scheme, "https");
   const url = `https://localhost:${server.addr.port}/`;
@@ -119,7 +121,7 @@ Deno.test("serve() serves TLS through Deno.serve, with HTTP/2, when no knob need
     "/dev/null",
     url,
   );
-  assert.deepEqual(curl, { code: 0, stdout: "2" });
+  assert.deepEqual(curl, { code: 0, stdout: "1.1" });
   await server.stop();
 });
 

@@ -52,16 +52,40 @@ export interface ParsedYaml {
   readonly decoder: Decoder;
 }
 
+/**
+ * Deepest nesting a document may have. The YAML library and every walk over its
+ * tree recurse, so a few thousand levels (`[[[[...`) overflow the stack; no config
+ * needs more than a dozen.
+ */
+export const MAX_YAML_DEPTH = 128;
+
 /** Parses `text`; throws {@link ConfigErrors} on a syntax error, each one located. */
 export function parseYaml(text: string, file: string, options: ParseOptions = {}): ParsedYaml {
   const lines = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter: lines,
-    prettyErrors: false,
-    uniqueKeys: true,
-    version: options.version ?? "1.2",
-    merge: options.version === "1.1",
-  });
+  const tooDeep = (line: number, key: string) =>
+    new ConfigErrors([
+      new ConfigError(
+        `${options.syntaxPrefix ?? ""}Nested more than ${MAX_YAML_DEPTH} levels deep`,
+        { file, path: key, line, column: 1 },
+      ),
+    ]);
+  const deep = deepestLine(text, MAX_YAML_DEPTH);
+  if (deep) throw tooDeep(deep.line, deep.key);
+  let doc;
+  try {
+    doc = parseDocument(text, {
+      lineCounter: lines,
+      prettyErrors: false,
+      uniqueKeys: true,
+      version: options.version ?? "1.2",
+      merge: options.version === "1.1",
+    });
+  } catch (err) {
+    // What the scan above cannot foresee (aliases, exotic syntax) still ends located, not thrown.
+    // A regular expression run out of stack throws SyntaxError, not RangeError.
+    if (err instanceof RangeError || /call stack/i.test(String(err))) throw tooDeep(1, "");
+    throw err;
+  }
   const decoder = new Decoder(file, lines, text, {
     doc,
     lenient: options.lenient ?? false,
@@ -81,6 +105,45 @@ export function parseYaml(text: string, file: string, options: ParseOptions = {}
   }
   decoder.throwIfFailed();
   return { doc, decoder };
+}
+
+/**
+ * The first line where the nesting of `text` goes past `max` levels, and the top-level key
+ * it is under; undefined when it never does. An estimate made without parsing (so without
+ * recursion): flow brackets outside quotes and comments, plus block levels by indentation
+ * and `- ` indicators. It may count a level too many, never hundreds.
+ */
+export function deepestLine(text: string, max: number): { line: number; key: string } | undefined {
+  const indents: number[] = [];
+  let flow = 0;
+  let key = "";
+  let line = 0;
+  for (const raw of text.split("\n")) {
+    line++;
+    let i = 0;
+    while (raw[i] === " ") i++;
+    if (i === raw.length || raw[i] === "#") continue;
+    // Indentation counts inside an unclosed flow collection too: the parser still nests on it.
+    while (indents.length > 0 && indents.at(-1)! >= i) indents.pop();
+    indents.push(i);
+    if (i === 0) key = /^([^:#\s]+)\s*:/.exec(raw)?.[1] ?? key;
+    let block = indents.length;
+    let quote = "";
+    for (let j = i; j < raw.length; j++) {
+      const c = raw[j];
+      if (quote) {
+        if (c === quote) quote = "";
+        continue;
+      }
+      if (c === "'" || c === '"') quote = c;
+      else if (c === "#" && (j === 0 || raw[j - 1] === " ")) break;
+      else if (c === "[" || c === "{") flow++;
+      else if ((c === "]" || c === "}") && flow > 0) flow--;
+      else if (c === "-" && flow === 0 && (raw[j + 1] === " " || j + 1 === raw.length)) block++;
+      if (flow + block > max) return { line, key };
+    }
+  }
+  return undefined;
 }
 
 /** A key of a mapping and its value node (null for an empty `key:`). */

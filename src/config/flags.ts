@@ -21,6 +21,8 @@ export interface Flags {
   probeListen?: string;
   webConfigFile?: string;
   debug: boolean;
+  /** `--web.enable-lifecycle`: POST /-/reload, as Prometheus. */
+  enableLifecycle: boolean;
   /** Deprecation warnings to log once logging is set up. */
   warnings: string[];
 }
@@ -54,6 +56,7 @@ const FLAGS: Record<string, { key: keyof Flags; kind: Kind; deprecated?: boolean
   "--web.config.file": { key: "webConfigFile", kind: "value", deprecated: true },
   "--probe.listen-address": { key: "probeListen", kind: "value", deprecated: true },
   "--debug": { key: "debug", kind: "bool", deprecated: true },
+  "--web.enable-lifecycle": { key: "enableLifecycle", kind: "bool" },
 };
 
 export const USAGE = `Usage: x509-certificate-exporter [--config FILE] [--config.check]
@@ -64,6 +67,7 @@ export const USAGE = `Usage: x509-certificate-exporter [--config FILE] [--config
       --config.check       validate the configuration and exit 0 (valid) or 1 (invalid);
                            warnings (keys that are accepted but ignored) are printed
       --strict             with --config.check: exit 1 on warnings too
+      --web.enable-lifecycle  reload the configuration on POST /-/reload (SIGHUP always does)
   -v, --version            print version, commit and Deno version
   -h, --help               this help
 
@@ -86,6 +90,7 @@ export function parseFlags(args: readonly string[]): Flags {
     watchKubeconfs: [],
     watchKubeSecrets: false,
     debug: false,
+    enableLifecycle: false,
     warnings: [],
   };
   const record = flags as unknown as Record<string, unknown>;
@@ -141,6 +146,7 @@ export function flagDocument(flags: Flags, cwd: string): FlagDocument {
     settings.push([["server", "webConfigFile"], resolve(cwd, flags.webConfigFile)]);
   }
   if (flags.debug) settings.push([["log", "level"], "debug"]);
+  if (flags.enableLifecycle) settings.push([["web", "enableLifecycle"], true]);
   const abs = (paths: string[]) => paths.map((p) => resolve(cwd, p));
   const sources: Record<string, unknown>[] = [];
   if (flags.watchFiles.length) {

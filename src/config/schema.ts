@@ -8,7 +8,19 @@ import { DN_FIELDS, type DnField } from "../bundle.ts";
 import { SOURCE_KINDS, type SourceSpec } from "../sources/kinds.ts";
 import { CACHE_SCHEMA } from "./cache.ts";
 import { parseListen } from "./listen.ts";
-import { bool, type Infer, int, list, obj, oneOf, refine, type Spec, str, tagged } from "./spec.ts";
+import {
+  bool,
+  duration,
+  type Infer,
+  int,
+  list,
+  obj,
+  oneOf,
+  refine,
+  type Spec,
+  str,
+  tagged,
+} from "./spec.ts";
 
 /** A listen address, checked as startup would bind it: a bad one fails `--config.check`. */
 function listen(dflt: string) {
@@ -55,18 +67,19 @@ export const CONFIG_SCHEMA = obj({
     listen: listen(":9793"),
     webConfigFile: str({ default: "", path: true }),
     probeListen: listen(""),
+    // Go's http.Server ReadTimeout (a request's headers, the TLS handshake included; also
+    // the idle keep-alive wait) and WriteTimeout (headers to end of response), as upstream.
+    readTimeout: duration(10_000),
+    writeTimeout: duration(30_000),
   }, {
-    ignored: {
-      systemdSocket: "socket activation is not supported; use server.listen",
-      readTimeout: "Deno's HTTP server manages its own timeouts",
-      writeTimeout: "Deno's HTTP server manages its own timeouts",
-    },
+    ignored: { systemdSocket: "socket activation is not supported; use server.listen" },
   }),
   log: obj({
     level: oneOf(["debug", "info", "warn", "error"], "info", { caseInsensitive: true }),
     format: oneOf(["text", "json"], "text", { caseInsensitive: true, fallback: "text" }),
   }, { ignored: { timing: "every log line carries a timestamp" } }),
-  web: obj({ enableStats: bool(true) }),
+  // enableLifecycle: POST /-/reload (Prometheus' --web.enable-lifecycle).
+  web: obj({ enableStats: bool(true), enableLifecycle: bool(false) }),
   metrics: obj({
     exposeRelative: bool(false),
     exposePerCertError: bool(false),
@@ -78,6 +91,11 @@ export const CONFIG_SCHEMA = obj({
     trimPathComponents: int({ default: 0, min: 0, outOfRangeIsDefault: true }),
     collisionDiscriminator: oneOf(["auto", "always", "never"], "auto"),
     collisionDiscriminatorLength: int({ default: 8, min: 1, max: 64, outOfRangeIsDefault: true }),
+    // Added (not upstream): certificate facts and chains, computed when a bundle is stored.
+    exposeInfo: bool(false),
+    exposeChain: bool(false),
+    chainRoots: list(str({ path: true, nonEmpty: true })),
+    chainSystemRoots: bool(true),
   }),
   cache: CACHE_SCHEMA,
   // Bounds on the work one input may cost (a file, an object value): past them the input is one

@@ -432,7 +432,14 @@ export function refine<T, U>(
   return {
     ...(spec.keys ? { keys: spec.keys } : {}),
     ...(spec.decodesNull ? { decodesNull: true } : {}),
-    decode: (node, ctx, path) => check(spec.decode(node, ctx, path), ctx, path, node),
+    decode: (node, ctx, path) => {
+      const before = ctx.d.errors.length;
+      const value = spec.decode(node, ctx, path);
+      // A value that failed to decode may lack fields the check reads (fuzz/config_fuzz.ts
+      // found TypeErrors there). The document is refused anyway: its errors are reported.
+      if (ctx.d.errors.length > before) return value as unknown as U;
+      return check(value, ctx, path, node);
+    },
     absent: (ctx, path) => check(spec.absent(ctx, path), ctx, path, undefined),
   };
 }

@@ -18,6 +18,25 @@ export interface KubeClientOptions {
   clock?: Clock;
 }
 
+/** No response headers within the request's timeout: the connection is presumed dead. */
+export class RequestTimeoutError extends Error {
+  readonly timeoutMs: number;
+  constructor(timeoutMs: number) {
+    super(`No response headers within ${timeoutMs} ms`);
+    this.name = "RequestTimeoutError";
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+export interface GetOptions {
+  /**
+   * Longest wait for the response headers, counted once the rate limiter let the
+   * request go (a queue of requests is no dead server); the body is not covered.
+   * @default Infinity
+   */
+  readonly headersTimeoutMs?: number;
+}
+
 export class KubeClient {
   /** Base URL of the API server, without a trailing slash. */
   readonly server: string;
@@ -61,22 +80,45 @@ export class KubeClient {
    * GETs `path` with `params`. Resolves with the response when it is 2xx (its body
    * unread, for streaming); rejects with a {@link KubeHttpError} otherwise.
    */
-  async get(path: string, params: Record<string, string>, signal: AbortSignal): Promise<Response> {
+  async get(
+    path: string,
+    params: Record<string, string>,
+    signal: AbortSignal,
+    options: GetOptions = {},
+  ): Promise<Response> {
     await this.#limiter?.take(signal);
     signal.throwIfAborted();
     const headers = await this.#target.headers();
     const url = `${this.server}${path}?${new URLSearchParams(params)}`;
+    const timeoutMs = options.headersTimeoutMs ?? Infinity;
+    let fetchSignal = signal;
+    let cancel = () => {};
+    if (Number.isFinite(timeoutMs)) {
+      // One controller for the request and its body: aborted by the caller, or by the
+      // timer until the headers are in.
+      const ac = new AbortController();
+      const forward = () => ac.abort(signal.reason);
+      signal.addEventListener("abort", forward, { once: true });
+      cancel = this.#clock.schedule(timeoutMs, () => {
+        signal.removeEventListener("abort", forward);
+        ac.abort(new RequestTimeoutError(timeoutMs));
+      });
+      fetchSignal = ac.signal;
+    }
     let res: Response;
     try {
       res = await fetch(url, {
         client: this.#http,
         headers: { ...headers, Accept: "application/json" },
-        signal,
+        signal: fetchSignal,
       });
     } catch (err) {
+      if (fetchSignal.reason instanceof RequestTimeoutError) throw fetchSignal.reason;
       // "fetch failed" alone says neither where nor why: name the URL, keep the cause.
       if (signal.aborted) throw err;
       throw new Error(`Cannot reach the Kubernetes API at ${url}`, { cause: err });
+    } finally {
+      cancel();
     }
     if (!res.ok) throw await errorFromResponse(res, this.#clock.now());
     return res;

@@ -9,10 +9,25 @@ export interface Clock {
   schedule(ms: number, fn: () => void): () => void;
 }
 
+/** Longest delay setTimeout honours (2^31-1 ms, ~24.8 days); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   schedule(ms, fn) {
-    const id = setTimeout(fn, ms);
+    // Past the timer's range, wait in steps: a longer setTimeout would fire at once and
+    // a sleep loop on it would spin. NaN waits nothing, as setTimeout's; Infinity, forever.
+    let id: ReturnType<typeof setTimeout>;
+    let left = Number.isNaN(ms) ? 0 : Math.max(0, ms);
+    const step = () => {
+      if (left > MAX_TIMER_MS) {
+        left -= MAX_TIMER_MS;
+        id = setTimeout(step, MAX_TIMER_MS);
+      } else {
+        id = setTimeout(fn, left);
+      }
+    };
+    step();
     return () => clearTimeout(id);
   },
 };

@@ -52,11 +52,23 @@ class ValueScanner {
   #started = false;
   /** The value's text so far, when it spans chunks (a chunk's buffer is reused). */
   #text = "";
+  /** Bytes of the value so far. */
+  #bytes = 0;
+  readonly #maxBytes: number;
   readonly #decoder: TextDecoder;
 
-  /** `decoder` is shared by the List's scanners, which run one after the other. */
-  constructor(decoder: TextDecoder) {
+  /**
+   * `decoder` is shared by the List's scanners, which run one after the other. A value
+   * over `maxBytes` is scanned to its end but never kept: {@link oversize} tells.
+   */
+  constructor(decoder: TextDecoder, maxBytes = Infinity) {
     this.#decoder = decoder;
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Whether the value was over the size limit (its text was dropped). */
+  get oversize(): boolean {
+    return this.#bytes > this.#maxBytes;
   }
 
   /**
@@ -79,7 +91,14 @@ class ValueScanner {
     // Decoded now: the next chunk may land in the same buffer. A character split
     // across chunks waits in the decoder (stream mode) until the value's last piece.
     const piece = buf.subarray(start, end < 0 ? buf.length : end);
-    this.#text += this.#decoder.decode(piece, { stream: end < 0 });
+    const wasOver = this.oversize;
+    this.#bytes += piece.length;
+    if (this.oversize) {
+      this.#text = "";
+      if (!wasOver) this.#decoder.decode(); // drops a character split across chunks
+    } else {
+      this.#text += this.#decoder.decode(piece, { stream: end < 0 });
+    }
     return end;
   }
 
@@ -137,11 +156,11 @@ function trailingBackslashes(buf: Uint8Array, from: number, to: number): number 
 }
 
 /** A scanner for the value starting with byte `b`, which must be able to start one. */
-function startValue(b: number, decoder: TextDecoder): ValueScanner {
+function startValue(b: number, decoder: TextDecoder, maxBytes: number): ValueScanner {
   const opens = b === OPEN_BRACE || b === OPEN_BRACKET || b === QUOTE || b === 0x2d ||
     (b >= 0x30 && b <= 0x39) || b === 0x74 || b === 0x66 || b === 0x6e; // - 0-9 t f n
   if (!opens) throw new ListBodyError(`Unexpected byte ${b} where a value should start`);
-  return new ValueScanner(decoder);
+  return new ValueScanner(decoder, maxBytes);
 }
 
 /** Size of the one buffer a List body is read into. */
@@ -199,6 +218,17 @@ type State =
   | "items" // inside `items`: before an item, a `,` or the closing `]`
   | "end";
 
+export interface ListReadOptions {
+  /**
+   * Largest item (or other top-level value) kept, in bytes. A larger one is scanned
+   * past, never held nor parsed; `onOversize` is called and the List goes on.
+   * @default Infinity
+   */
+  maxItemBytes?: number;
+  /** Called once per value over `maxItemBytes`. */
+  onOversize?: (limit: number) => void;
+}
+
 /**
  * Yields every item of the List in `body`, in order; the generator's return value
  * is the List's metadata. Throws {@link ListBodyError} on a malformed or truncated
@@ -206,7 +236,9 @@ type State =
  */
 export async function* readListItems(
   body: ReadableStream<Uint8Array>,
+  options: ListReadOptions = {},
 ): AsyncGenerator<unknown, ListMeta, void> {
+  const maxBytes = options.maxItemBytes ?? Infinity;
   const reader = byteReader(body);
   const decoder = new TextDecoder();
   let state: State = "start";
@@ -229,9 +261,13 @@ export async function* readListItems(
           const end = value.scan(chunk, i);
           if (end < 0) break;
           i = end;
-          const parsed = value.parse();
+          const oversize = value.oversize;
+          const parsed = oversize ? undefined : value.parse();
           value = undefined;
-          if (state === "items") {
+          if (oversize) {
+            options.onOversize?.(maxBytes);
+            if (state !== "items") state = "key";
+          } else if (state === "items") {
             yield parsed;
           } else {
             if (key === "metadata" && parsed && typeof parsed === "object") {
@@ -281,7 +317,7 @@ export async function* readListItems(
               i++;
             } else {
               if (key === "items") sawItems = true; // `"items": null` is an empty list
-              value = startValue(b, decoder);
+              value = startValue(b, decoder, maxBytes);
             }
             break;
           case "items":
@@ -289,7 +325,7 @@ export async function* readListItems(
             else if (b === CLOSE_BRACKET) {
               state = "key";
               i++;
-            } else value = startValue(b, decoder);
+            } else value = startValue(b, decoder, maxBytes);
             break;
           case "end":
             throw new ListBodyError("Trailing data after the List object");

@@ -41,6 +41,8 @@ export interface ListWatchHandlers<T extends KubeObject> {
   onTransportError?(reason: TransportReason, err: unknown): void;
   /** A request completed (LIST page) or its stream opened (WATCH). */
   onRequest?(verb: "list" | "watch", resource: string, seconds: number): void;
+  /** An object over `maxObjectBytes` was skipped. */
+  onOversize?(verb: "list" | "watch", limit: number): void;
 }
 
 export interface ListWatchOptions<T extends KubeObject> {
@@ -59,6 +61,18 @@ export interface ListWatchOptions<T extends KubeObject> {
   watchTimeoutSeconds?: number;
   /** A WATCH silent (not even a bookmark) for this long is presumed dead and resumed. @default 90000 */
   idleTimeoutMs?: number;
+  /**
+   * A WATCH whose response headers have not come after this long is abandoned and
+   * started again (after the backoff): an API server sends them at once, so a wait
+   * is a connection that died (a proxy, a load balancer) without closing. @default 15000
+   */
+  watchStartTimeoutMs?: number;
+  /**
+   * Largest object kept, in bytes (a LIST item, a WATCH line). A larger one is read
+   * past without being held or parsed, reported through `onOversize`, and the stream
+   * goes on. @default 8388608
+   */
+  maxObjectBytes?: number;
   /** Limit on one LIST page request, body included. @default 60000 */
   requestTimeoutMs?: number;
   backoff?: BackoffOptions;
@@ -67,6 +81,9 @@ export interface ListWatchOptions<T extends KubeObject> {
 }
 
 const DEFAULT_PAGE_SIZE = 500;
+const DEFAULT_MAX_OBJECT_BYTES = 8 * 1024 * 1024;
+/** What a WATCH line holds besides its object: `{"type":"MODIFIED","object":…}`. */
+const WATCH_LINE_OVERHEAD = 1024;
 
 /** A continue token expired mid-LIST: the LIST must start over. */
 class ContinueExpired extends Error {}
@@ -241,7 +258,11 @@ export class ListWatch<T extends KubeObject = KubeObject> {
     const started = performance.now();
     try {
       const res = await this.#client.get(this.#path, params, ac.signal);
-      const items = readListItems(res.body!);
+      const maxItemBytes = this.#opts.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
+      const items = readListItems(res.body!, {
+        maxItemBytes,
+        onOversize: (limit) => this.#h.onOversize?.("list", limit),
+      });
       let next = await items.next();
       try {
         for (; !next.done; next = await items.next()) {
@@ -290,9 +311,39 @@ export class ListWatch<T extends KubeObject = KubeObject> {
       ...this.#selectors(),
     };
     const started = performance.now();
+    const watchSeconds = this.#opts.watchTimeoutSeconds ?? 300;
+    const idleMs = this.#opts.idleTimeoutMs ?? 90_000;
+    // The server ends the watch after timeoutSeconds; one kept open longer than that plus
+    // the idle timeout (a byte now and then) is cut here, so no request lasts forever.
+    const ac = new AbortController();
+    const forward = () => ac.abort(signal.reason);
+    if (signal.aborted) forward();
+    else signal.addEventListener("abort", forward, { once: true });
+    const cancelLifetime = this.#clock.schedule(
+      watchSeconds * 1000 + idleMs,
+      () => ac.abort(new Error(`Watch open past ${watchSeconds} s + ${idleMs} ms: cut`)),
+    );
+    try {
+      return await this.#watchStream(rv, params, started, ac.signal, signal);
+    } finally {
+      cancelLifetime();
+      signal.removeEventListener("abort", forward);
+    }
+  }
+
+  /** The WATCH request and its stream; `request` also ends when the watch's lifetime is up. */
+  async #watchStream(
+    rv: string,
+    params: Record<string, string>,
+    started: number,
+    request: AbortSignal,
+    signal: AbortSignal,
+  ): Promise<WatchOutcome> {
     let res: Response;
     try {
-      res = await this.#client.get(this.#path, params, signal);
+      res = await this.#client.get(this.#path, params, request, {
+        headersTimeoutMs: this.#opts.watchStartTimeoutMs ?? 15_000,
+      });
       this.#h.onRequest?.(
         "watch",
         this.#opts.resource.plural,
@@ -307,7 +358,14 @@ export class ListWatch<T extends KubeObject = KubeObject> {
     let progressed = false;
     try {
       const idleMs = this.#opts.idleTimeoutMs ?? 90_000;
-      for await (const raw of readNdjson(res.body!, { idleMs, clock: this.#clock })) {
+      const maxObjectBytes = this.#opts.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
+      const lines = readNdjson(res.body!, {
+        idleMs,
+        clock: this.#clock,
+        maxLineBytes: maxObjectBytes + WATCH_LINE_OVERHEAD,
+        onOversize: () => this.#h.onOversize?.("watch", maxObjectBytes),
+      });
+      for await (const raw of lines) {
         progressed = true;
         const ev = raw as { type?: string; object?: Record<string, unknown> };
         const obj = ev.object as T | undefined;

@@ -13,8 +13,18 @@ export class IdleTimeoutError extends Error {
 export interface NdjsonOptions {
   /** Abort the stream when no bytes arrive for this long. */
   idleMs: number;
+  /**
+   * Longest line kept, in bytes. A longer one is never held: its bytes are dropped
+   * as they come, `onOversize` is called once, and the stream goes on with the next
+   * line. @default Infinity
+   */
+  maxLineBytes?: number;
+  /** Called once per line over `maxLineBytes`. */
+  onOversize?: (limit: number) => void;
   clock?: Clock;
 }
+
+const NEWLINE = 0x0a;
 
 /**
  * Yields one parsed JSON value per line of `body`, however the lines are split across
@@ -29,7 +39,11 @@ export async function* readNdjson(
   const clock = opts.clock ?? systemClock;
   const reader = body.getReader();
   const decoder = new TextDecoder();
+  const maxLine = opts.maxLineBytes ?? Infinity;
   let buf = "";
+  /** Bytes of the line in progress (in `buf`, or dropped while `skipping`). */
+  let lineBytes = 0;
+  let skipping = false;
   let finished = false;
   try {
     while (true) {
@@ -45,21 +59,43 @@ export async function* readNdjson(
       }
       if (chunk.done) break;
       // Only the new chunk is scanned for newlines: a 1 MiB object arriving in 16 KiB
-      // pieces costs linear time, not quadratic.
-      const text = decoder.decode(chunk.value, { stream: true });
+      // pieces costs linear time, not quadratic. Bytes, not text, so the cap is in bytes
+      // and a dropped line is never decoded.
+      const bytes = chunk.value;
       let start = 0;
-      let nl = text.indexOf("\n");
+      let nl = bytes.indexOf(NEWLINE);
       while (nl >= 0) {
-        const line = buf + text.slice(start, nl);
-        buf = "";
-        if (line.trim() !== "") yield JSON.parse(line);
+        lineBytes += nl - start;
+        if (!skipping && lineBytes > maxLine) {
+          skipping = true;
+          opts.onOversize?.(maxLine);
+        }
+        if (!skipping) {
+          const line = buf + decoder.decode(bytes.subarray(start, nl));
+          buf = "";
+          lineBytes = 0;
+          if (line.trim() !== "") yield JSON.parse(line);
+        } else {
+          buf = "";
+          lineBytes = 0;
+          skipping = false;
+        }
         start = nl + 1;
-        nl = text.indexOf("\n", start);
+        nl = bytes.indexOf(NEWLINE, start);
       }
-      buf += text.slice(start);
+      lineBytes += bytes.length - start;
+      if (!skipping && lineBytes > maxLine) {
+        skipping = true;
+        buf = "";
+        decoder.decode(); // drops a character split across chunks
+        opts.onOversize?.(maxLine);
+      }
+      if (!skipping) buf += decoder.decode(bytes.subarray(start), { stream: true });
     }
-    buf += decoder.decode();
-    if (buf.trim() !== "") yield JSON.parse(buf);
+    if (!skipping) {
+      buf += decoder.decode();
+      if (buf.trim() !== "") yield JSON.parse(buf);
+    }
     finished = true;
   } finally {
     if (!finished) await reader.cancel().catch(() => {});

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Bundle, Certificate, Crl, Item } from "../bundle.ts";
+import type { Chains, ChainState } from "../chain.ts";
 import type { Store } from "../store.ts";
 import { utf8Length, writeAscii, writeUtf8 } from "./_utf8.ts";
 import {
@@ -36,6 +37,8 @@ function labelSet(pieces: readonly string[]): LabelSet {
 interface Row {
   readonly item: Item;
   readonly bundle: Bundle;
+  /** Position of the item in its bundle (its chain's index). */
+  readonly pos: number;
   readonly sourceKey: string;
   /** The `source_kind` its collisions count under (`kube-secret`, `file`, ...). */
   readonly kind: string;
@@ -54,6 +57,8 @@ interface Row {
  */
 interface Rendered {
   readonly snap: Snapshot;
+  /** {@link Chains.version} it was rendered at. */
+  readonly chainVersion: number;
   readonly collisions: Collisions;
   /** The body holds until `now` passes this (seconds): the next time a 0/1 value flips. */
   readonly validUntil: number;
@@ -123,11 +128,18 @@ export class CertMetrics {
   #last: Rendered | undefined;
   /** Renders run one at a time: a scrape arriving mid-render then finds it cached. */
   #queue: Promise<unknown> = Promise.resolve();
+  readonly #chains: Chains | undefined;
   /** The collisions of the last render. */
   lastCollisions: Collisions = NO_COLLISIONS;
 
-  constructor(schema: LabelSchema, options: CertMetricsOptions = {}) {
+  constructor(
+    schema: LabelSchema,
+    options: CertMetricsOptions & { readonly chains?: Chains | undefined } = {},
+  ) {
     this.#schema = schema;
+    this.#chains = options.chains;
+    if (!options.chains) options = { ...options, exposeChain: false };
+    else if (options.exposeChain === undefined) options = { ...options, exposeChain: true };
     this.#collision = options.collision ?? "auto";
     this.#discLength = options.discriminatorLength ?? 8;
     this.#families = families(options);
@@ -175,11 +187,13 @@ export class CertMetrics {
   #rendered(store: Store, now: number): Rendered {
     const rows = this.#collect(store);
     const last = this.#last;
+    const chainVersion = this.#chains?.version ?? 0;
     const same = last !== undefined && sameRows(last.snap.rows, rows);
-    if (same && now <= last.validUntil) return last;
+    if (same && now <= last.validUntil && chainVersion === last.chainVersion) return last;
     const labels = same ? last.snap.labels : this.#resolveCollisions(rows);
     if (same) this.lastCollisions = last.collisions;
     this.#last = {
+      chainVersion,
       snap: { rows, labels, now },
       collisions: this.lastCollisions,
       validUntil: this.#validUntil(rows, now),
@@ -216,9 +230,11 @@ export class CertMetrics {
       for (let i = 0; i < rows.length; i++) {
         const l = labels[i];
         if (l === undefined) continue;
-        const v = family.value(rows[i]!.item, now);
+        const row = rows[i]!;
+        const v = family.value(row.item, now, family.chain ? this.#chainOf(row) : undefined);
         if (v === undefined) continue;
         size += family.name.length + l.bytes + `${v}\n`.length;
+        if (family.extraLabels) size += utf8Length(family.extraLabels(row.item));
         any = true;
       }
       if (any) size += this.#headers[f]!.length;
@@ -244,6 +260,8 @@ export class CertMetrics {
     let extra = 0;
     this.#families.forEach((f, i) => {
       extra = Math.max(extra, this.#headers[i]!.length + f.name.length);
+      // x509_cert_info's own labels: SANs are capped, the rest is short.
+      if (f.extraLabels) extra += 4096;
     });
     // 32 bytes cover any value: `-1.7976931348623157e+308\n` is 25.
     return Math.max(CHUNK, longest + extra + 32);
@@ -263,16 +281,23 @@ export class CertMetrics {
       for (; cursor.i < rows.length; cursor.i++) {
         const l = labels[cursor.i];
         if (l === undefined) continue;
-        const v = family.value(rows[cursor.i]!.item, now);
+        const row = rows[cursor.i]!;
+        const v = family.value(row.item, now, family.chain ? this.#chainOf(row) : undefined);
         if (v === undefined) continue;
         const value = `${v}\n`;
+        const extra = family.extraLabels?.(row.item);
         const need = (cursor.header ? 0 : header.length) + family.name.length + l.bytes +
-          value.length;
+          value.length + (extra ? utf8Length(extra) : 0);
         if (at + need > buf.length) return at;
         if (!cursor.header) at = writeAscii(buf, at, header);
         cursor.header = true;
         at = writeAscii(buf, at, family.name);
         for (const piece of l.pieces) at = writeUtf8(buf, at, piece);
+        if (extra) {
+          // Every label set ends with `} `: the family's own labels go before it.
+          at = writeUtf8(buf, at - CLOSE.length, extra);
+          at = writeAscii(buf, at, CLOSE);
+        }
         at = writeAscii(buf, at, value);
       }
     }
@@ -285,8 +310,8 @@ export class CertMetrics {
     let until = Infinity;
     for (const family of this.#families) {
       if (!family.flipsAt) continue;
-      for (const { item } of rows) {
-        const t = family.flipsAt(item);
+      for (const row of rows) {
+        const t = family.flipsAt(row.item, family.chain ? this.#chainOf(row) : undefined);
         if (t !== undefined && t >= now && t < until) until = t;
       }
     }
@@ -299,13 +324,18 @@ export class CertMetrics {
     const { head, tail } = this.#schema.locationLabels(bundle);
     const headPiece = `{${head}`;
     const tailPiece = `${tail}} `;
-    rows = bundle.items.map((item) => {
+    rows = bundle.items.map((item, pos) => {
       const labels = labelSet([headPiece, this.#itemPart(item), tailPiece]);
       const kind = bundle.kind ?? defaultKind;
-      return { item, bundle, sourceKey, kind, labels, hash: fnv1a(labels) };
+      return { item, bundle, pos, sourceKey, kind, labels, hash: fnv1a(labels) };
     });
     this.#rows.set(bundle, rows);
     return rows;
+  }
+
+  /** The chain of a row's certificate, resolved when its bundle was stored. */
+  #chainOf(row: Row): ChainState | undefined {
+    return this.#chains?.states(row.bundle)?.[row.pos];
   }
 
   #itemPart(item: Item): string {

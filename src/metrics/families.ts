@@ -1,4 +1,6 @@
-import type { Crl, Item } from "../bundle.ts";
+import type { Certificate, Crl, Item } from "../bundle.ts";
+import { type ChainState, chainVerified } from "../chain.ts";
+import { escapeLabelValue } from "./labels.ts";
 
 export type CollisionPolicy = "auto" | "always" | "never";
 
@@ -12,17 +14,92 @@ export interface CertMetricsOptions {
   readonly collision?: CollisionPolicy;
   /** @default 8 */
   readonly discriminatorLength?: number;
+  /** `x509_cert_info`. */
+  readonly exposeInfo?: boolean;
+  /** `x509_cert_chain_not_after`, `x509_cert_chain_verified`: with a chain resolver. */
+  readonly exposeChain?: boolean;
 }
 
 /** One metric family of the per-certificate (or per-CRL) kind. */
 export interface Family {
   readonly name: string;
   readonly help: string;
-  readonly value: (item: Item, now: number) => number | undefined;
+  /** `chain` is the item's chain in its bundle, for families that set {@link Family.chain}. */
+  readonly value: (item: Item, now: number, chain?: ChainState) => number | undefined;
   /** Values move with the clock every second (relative families). */
   readonly ticking?: boolean;
   /** For `now > T ? 1 : 0` families: T of an item, after which its value flips. */
-  readonly flipsAt?: (item: Item) => number | undefined;
+  readonly flipsAt?: (item: Item, chain?: ChainState) => number | undefined;
+  /** Reads the item's chain (resolved at sync time). */
+  readonly chain?: boolean;
+  /** Labels after the shared label set, `,name="value"...` (built once per certificate). */
+  readonly extraLabels?: (item: Item) => string;
+}
+
+/** SANs past this many are counted, not listed: a label value stays readable. */
+export const MAX_SANS = 10;
+/** And the joined value is cut at this many characters. */
+export const MAX_SANS_LENGTH = 512;
+
+/** The `sans` label value: names joined with `,`, capped, `,+N` telling what was left out. */
+export function sansLabel(sans: readonly string[] | undefined): string {
+  if (!sans || sans.length === 0) return "";
+  let out = "";
+  let n = 0;
+  for (const s of sans) {
+    const next = out === "" ? s : `${out},${s}`;
+    if (n === MAX_SANS || next.length > MAX_SANS_LENGTH) break;
+    out = next;
+    n++;
+  }
+  return n < sans.length ? `${out},+${sans.length - n}` : out;
+}
+
+/** The labels `x509_cert_info` adds to a certificate's label set. */
+export function infoLabels(c: Certificate): string {
+  return `,sans="${escapeLabelValue(sansLabel(c.sans))}",key_type="${
+    escapeLabelValue(c.keyType ?? "")
+  }",key_bits="${c.keyBits ?? 0}",signature_algorithm="${
+    escapeLabelValue(c.signatureAlgorithm ?? "")
+  }",sha256_fingerprint="${c.fingerprint}",is_ca="${c.isCa ? "true" : "false"}"`;
+}
+
+function infoFamily(): Family {
+  const parts = new WeakMap<Certificate, string>();
+  return {
+    name: "x509_cert_info",
+    help:
+      "Facts of the certificate in labels (SANs, key type and size, signature algorithm, SHA-256 fingerprint, CA); always 1",
+    value: (item) => (item.kind === "cert" ? 1 : undefined),
+    extraLabels: (item) => {
+      if (item.kind !== "cert") return "";
+      let part = parts.get(item.cert);
+      if (part === undefined) parts.set(item.cert, part = infoLabels(item.cert));
+      return part;
+    },
+  };
+}
+
+function chainFamilies(): Family[] {
+  return [{
+    name: "x509_cert_chain_not_after",
+    help:
+      "Earliest expiration date along the certificate's chain to a trust anchor (its own included), in seconds since the epoch",
+    value: (item, _now, chain) => (item.kind === "cert" && chain ? chain.notAfter : undefined),
+    chain: true,
+  }, {
+    name: "x509_cert_chain_verified",
+    help:
+      "1 if every signature up to a trust anchor checks and no issuer on the way has expired, 0 otherwise",
+    value: (
+      item,
+      now,
+      chain,
+    ) => (item.kind === "cert" && chain ? chainVerified(chain, now) : undefined),
+    flipsAt: (item, chain) =>
+      item.kind === "cert" && chain?.anchored ? chain.issuersNotAfter : undefined,
+    chain: true,
+  }];
 }
 
 /** The families the options enable, in exposition order. */
@@ -74,6 +151,8 @@ export function families(options: CertMetricsOptions): Family[] {
         item.kind === "error" ? (item.whole ? undefined : 1) : item.kind === "cert" ? 0 : undefined,
     });
   }
+  if (options.exposeInfo) out.push(infoFamily());
+  if (options.exposeChain) out.push(...chainFamilies());
   out.push(...crlFamilies(options));
   return out;
 }

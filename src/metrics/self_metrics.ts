@@ -17,9 +17,14 @@ export interface BuildLabels {
 export class SelfMetrics {
   readonly registry = new Registry();
   readonly scrapeDuration: Histogram;
-  readonly #exposeDiagnostics: boolean;
+  #exposeDiagnostics: boolean;
+  readonly #reloadOk: Gauge;
+  readonly #reloadAt: Gauge;
 
-  constructor(build: BuildLabels, options: { exposeDiagnostics?: boolean } = {}) {
+  constructor(
+    build: BuildLabels,
+    options: { exposeDiagnostics?: boolean; now?: () => number } = {},
+  ) {
     const registers = [this.registry];
     this.#exposeDiagnostics = options.exposeDiagnostics ?? false;
     const info = new Gauge({
@@ -44,6 +49,30 @@ export class SelfMetrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 10, 30],
       registers,
     });
+    // Prometheus' own pair (prometheus_config_last_reload_*), for the same alerts.
+    this.#reloadOk = new Gauge({
+      name: "x509_config_last_reload_successful",
+      help: "Whether the last configuration reload (SIGHUP, POST /-/reload) succeeded; " +
+        "1 at startup",
+      registers,
+    });
+    this.#reloadAt = new Gauge({
+      name: "x509_config_last_reload_success_timestamp_seconds",
+      help: "When the configuration was last loaded successfully (startup or reload)",
+      registers,
+    });
+    this.configLoaded(true, options.now?.() ?? Date.now());
+  }
+
+  /** Records a load of the configuration: at startup, then at each reload. */
+  configLoaded(ok: boolean, atMs: number): void {
+    this.#reloadOk.set(ok ? 1 : 0);
+    if (ok) this.#reloadAt.set(Math.floor(atMs / 1000));
+  }
+
+  /** A reloaded configuration may turn the diagnostics families on or off. */
+  set exposeDiagnostics(on: boolean) {
+    this.#exposeDiagnostics = on;
   }
 
   /** Text of the registry, then the panic and parse-time families from the store. */

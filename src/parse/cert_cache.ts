@@ -1,5 +1,13 @@
 import type { Certificate } from "../bundle.ts";
-import { parseCertificate, sha256Hex } from "./x509.ts";
+import { parseCertificate, sha256Hex, type SignedParts, signedParts } from "./x509.ts";
+
+export interface CertificateCacheOptions {
+  /**
+   * Keep what a signature check needs (`metrics.exposeChain`) until {@link CertificateCache.dropSigned}.
+   * @default false
+   */
+  readonly keepSigned?: boolean;
+}
 
 /**
  * Parsed certificates keyed by the SHA-256 of their DER. Intermediate and root
@@ -17,8 +25,29 @@ export class CertificateCache {
     // The key may hold a newer object by now (same bytes parsed again after collection).
     if (this.#entries.get(key)?.deref() === undefined) this.#entries.delete(key);
   });
+  /** Signed bytes, held only while a chain check may still need them. */
+  readonly #signed: WeakMap<Certificate, SignedParts> | undefined;
   hits = 0;
   misses = 0;
+
+  constructor(options: CertificateCacheOptions = {}) {
+    this.#signed = options.keepSigned ? new WeakMap() : undefined;
+  }
+
+  /** True when signed bytes are kept (chains are checked). */
+  get keepsSigned(): boolean {
+    return this.#signed !== undefined;
+  }
+
+  /** What a signature check of `cert` needs, while kept. */
+  signed(cert: Certificate): SignedParts | undefined {
+    return this.#signed?.get(cert);
+  }
+
+  /** Forgets the signed bytes of `cert` (its signature was checked). */
+  dropSigned(cert: Certificate): void {
+    this.#signed?.delete(cert);
+  }
 
   /** Certificates remembered (some may be collected and not yet forgotten). */
   get size(): number {
@@ -34,7 +63,8 @@ export class CertificateCache {
       return hit;
     }
     this.misses++;
-    const cert = parseCertificate(der, key);
+    const cert = parseCertificate(der, key, { names: this.#signed !== undefined });
+    this.#signed?.set(cert, signedParts(der));
     this.#entries.set(key, new WeakRef(cert));
     this.#forget.register(cert, key);
     return cert;

@@ -64,6 +64,75 @@ const SNIFF_STRENGTH: Record<Format, number> = { pem: 0, der: 1, pkcs12: 2, jks:
  * dropped and counted in one `too_many_items` item.
  */
 export function decodeItems(data: Uint8Array, options: DecodeOptions): Item[] {
+  const timer = new BusyTimer();
+  const steps = decodeSteps(data, options, timer);
+  let step = steps.next();
+  while (!step.done) step = steps.next();
+  return step.value;
+}
+
+export interface AsyncDecodeOptions extends DecodeOptions {
+  /**
+   * Longest stretch of decoding between two returns to the event loop, in
+   * milliseconds: a 5,000-certificate bundle then never holds a scrape or a
+   * probe for longer than this (plus the one item in progress).
+   * @default 20
+   */
+  readonly sliceMs?: number;
+}
+
+/**
+ * {@link decodeItems}, returning to the event loop (a macrotask, so timers and
+ * I/O run) whenever it has worked `sliceMs` without a break. Same items, same
+ * order; `onParse` gets the time spent decoding, not the time spent waiting.
+ */
+export async function decodeItemsAsync(
+  data: Uint8Array,
+  options: AsyncDecodeOptions,
+): Promise<Item[]> {
+  const sliceMs = options.sliceMs ?? 20;
+  const timer = new BusyTimer();
+  const steps = decodeSteps(data, options, timer);
+  while (true) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    if (timer.slice() >= sliceMs) {
+      timer.pause();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      timer.resume();
+    }
+  }
+}
+
+/** Time spent working, not waiting for the event loop: what `onParse` reports. */
+class BusyTimer {
+  #busy = 0;
+  #since = performance.now();
+  /** Milliseconds worked so far. */
+  now(): number {
+    return this.#busy + performance.now() - this.#since;
+  }
+  /** Milliseconds worked since the last resume. */
+  slice(): number {
+    return performance.now() - this.#since;
+  }
+  pause(): void {
+    this.#busy += performance.now() - this.#since;
+  }
+  resume(): void {
+    this.#since = performance.now();
+  }
+}
+
+/**
+ * The decode, as steps: it yields after every unit of work (a PEM block, a
+ * certificate, a keystore's extraction) so a driver may stop between them.
+ */
+function* decodeSteps(
+  data: Uint8Array,
+  options: DecodeOptions,
+  timer: BusyTimer,
+): Generator<void, Item[], void> {
   const { limits } = options;
   if (data.length > limits.maxInputBytes) {
     return [
@@ -76,10 +145,10 @@ export function decodeItems(data: Uint8Array, options: DecodeOptions): Item[] {
   const formats = options.formats ?? ["pem"];
   let failure: { items: Item[]; rank: number } | undefined;
   for (const format of formats) {
-    const started = performance.now();
-    const items = attempt(format, data, options);
+    const started = timer.now();
+    const items = yield* attempt(format, data, options);
     if (items === null) continue;
-    options.onParse?.(format, (performance.now() - started) / 1000);
+    options.onParse?.(format, (timer.now() - started) / 1000);
     // PEM text is unambiguous: its verdict stands, errors and all.
     if (format === "pem" || items.some((i) => i.kind !== "error")) {
       return items.length > 0
@@ -98,16 +167,20 @@ export function decodeItems(data: Uint8Array, options: DecodeOptions): Item[] {
   return [wholeError("no_certificate_found", "No PEM certificate block found")];
 }
 
-function attempt(format: Format, data: Uint8Array, options: DecodeOptions): Attempt {
+function* attempt(
+  format: Format,
+  data: Uint8Array,
+  options: DecodeOptions,
+): Generator<void, Attempt, void> {
   const { cache, limits } = options;
   switch (format) {
     case "pem":
-      return hasPemMarker(data) ? decodePem(data, cache, limits) : null;
+      return hasPemMarker(data) ? yield* decodePem(data, cache, limits) : null;
     case "der":
       return decodeDer(data, cache);
     case "pkcs12":
       if (!isPkcs12Like(data)) return null;
-      return keystore(
+      return yield* keystore(
         "pkcs12",
         () => extractPkcs12Certificates(data, options.passphrases?.pkcs12 ?? [""], limits),
         cache,
@@ -115,7 +188,7 @@ function attempt(format: Format, data: Uint8Array, options: DecodeOptions): Atte
       );
     case "jks":
       if (!isJks(data)) return null;
-      return keystore(
+      return yield* keystore(
         "jks",
         () => extractJksCertificates(data, options.passphrases?.jks ?? [""], limits),
         cache,
@@ -124,12 +197,12 @@ function attempt(format: Format, data: Uint8Array, options: DecodeOptions): Atte
   }
 }
 
-function keystore(
+function* keystore(
   format: "pkcs12" | "jks",
   extract: () => Uint8Array[],
   cache: CertificateCache,
   limits: DecodeLimits,
-): Item[] {
+): Generator<void, Item[], void> {
   const malformed = format === "pkcs12" ? "bad_pkcs12" : "bad_jks";
   let ders: Uint8Array[];
   try {
@@ -141,18 +214,27 @@ function keystore(
   if (ders.length === 0) return [wholeError("no_certificate_found", `Empty ${format} keystore`)];
   // Upstream fails the whole store on one unparsable certificate (bad_pkcs12 / bad_jks);
   // the same reason here, but the good certificates beside it are kept.
+  yield;
   const items = new ItemCollector(limits);
   for (const der of ders) {
     if (items.full) items.skip();
-    else items.add(certItem(der, cache, items.next, malformed));
+    else {
+      items.add(certItem(der, cache, items.next, malformed));
+      yield;
+    }
   }
   return items.finish();
 }
 
-function decodePem(data: Uint8Array, cache: CertificateCache, limits: DecodeLimits): Item[] {
+function* decodePem(
+  data: Uint8Array,
+  cache: CertificateCache,
+  limits: DecodeLimits,
+): Generator<void, Item[], void> {
   const items = new ItemCollector(limits);
   const text = new TextDecoder("utf-8", { fatal: false }).decode(data);
   for (const block of pemBlocks(text)) {
+    yield; // between blocks: pemBlocks finds each in time linear in its length
     const isCrl = CRL_BLOCKS.has(block.type);
     // A known non-certificate type (a key) is not our concern, broken or not.
     if (

@@ -1,14 +1,17 @@
 /**
- * Mutual TLS and pinned TLS versions through Deno's `node:https`: the one part
- * of serving that `Deno.serve` cannot do. Loaded only when a web config needs
- * it, so plain and TLS-only exporters never pay for the node compatibility layer.
+ * TLS, mutual TLS and pinned TLS versions through Deno's `node:https`, with
+ * the guard's deadlines and cap: node's handshake timeout closes a stalled
+ * handshake, which `Deno.listenTls` cannot. Loaded only when a web config asks
+ * for TLS, so plain exporters never pay for the node compatibility layer.
  */
 import { once } from "node:events";
 import { createServer, type Server as HttpsServer } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
+import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
+import { ConnectionGuard, type GuardedConnection } from "./_conn_guard.ts";
 import type { Handler, ServeOptions, Server } from "./server.ts";
 import type { WebTlsConfig } from "./web_config.ts";
 
@@ -18,7 +21,14 @@ export async function serveNode(
   options: ServeOptions,
 ): Promise<Server> {
   const mode = tls.clientAuthType;
+  const limits = new ConnectionGuard(options.limits).limits;
+  const { readTimeoutMs, writeTimeoutMs, maxConnections } = limits;
+  // Deadlines from the end of the handshake; the cap is applied to raw connections below.
+  const guard = new ConnectionGuard({ ...limits, maxConnections: Infinity });
+  const tracked = new WeakMap<object, GuardedConnection>();
   const server: HttpsServer = createServer({
+    // Go's tlsHandshakeTimeout: the shorter of ReadTimeout and WriteTimeout.
+    handshakeTimeout: Math.min(readTimeoutMs, writeTimeoutMs),
     cert: tls.cert,
     key: tls.key,
     ...(tls.clientCa ? { ca: tls.clientCa } : {}),
@@ -29,6 +39,8 @@ export async function serveNode(
     maxVersion: tls.maxVersion === "TLS12" ? "TLSv1.2" : "TLSv1.3",
   }, (req, res) => {
     if (!clientAllowed(req.socket as TLSSocket, tls)) return void req.socket.destroy();
+    const done = tracked.get(req.socket)?.begin() ?? (() => {});
+    res.on("close", done);
     respond(handler, req, res).catch((err) => {
       options.onError?.(err);
       res.destroy();
@@ -36,7 +48,22 @@ export async function serveNode(
   });
   // Refuse before any HTTP is parsed, the nearest node gets to failing the handshake.
   server.on("secureConnection", (socket: TLSSocket) => {
-    if (!clientAllowed(socket, tls)) socket.destroy();
+    if (!clientAllowed(socket, tls)) return void socket.destroy();
+    // The handshake was bounded by handshakeTimeout; from here the guard's deadlines hold.
+    const conn = guard.open(() => socket.destroy());
+    if (!conn) return void socket.destroy();
+    tracked.set(socket, conn);
+    socket.on("close", () => conn.closed());
+  });
+  // The cap counts raw connections, handshakes in progress included: each holds a descriptor.
+  let open = 0;
+  server.on("connection", (socket: Socket) => {
+    if (open >= maxConnections) {
+      guard.stats.shed++;
+      return void socket.destroy();
+    }
+    open++;
+    socket.once("close", () => open--);
   });
   // A handshake failure (no cert, wrong CA, old TLS) is the client's problem, not a server error.
   server.on("tlsClientError", () => {});
@@ -49,11 +76,12 @@ export async function serveNode(
   const stop = () => {
     server.close();
     server.closeAllConnections();
+    guard.closeAll();
   };
   if (options.signal?.aborted) stop();
   else options.signal?.addEventListener("abort", stop, { once: true });
   options.onListen?.(addr);
-  return { addr, scheme: "https", finished };
+  return { addr, scheme: "https", finished, guard };
 }
 
 /** Go's client_auth_type semantics for what node's handshake let through. */

@@ -1,17 +1,47 @@
 /**
  * HTTP basic authentication against the bcrypt hashes of a web config's
- * `basic_auth_users`, with the same caching and decoy behaviour as upstream.
+ * `basic_auth_users`, with the same caching and decoy behaviour as upstream,
+ * and with bcrypt's CPU bounded so failed logins cannot starve other clients.
  */
 import bcrypt from "bcryptjs";
+import type { BcryptReply, BcryptRequest } from "./_bcrypt_worker.ts";
 
 export interface BasicAuth {
   /** True when the request carries credentials of a configured user. */
   check(request: Request): Promise<boolean>;
+  /** What bounded the work so far (tests, logs). */
+  readonly stats: AuthStats;
+}
+
+export interface AuthStats {
+  /** bcrypt computations run. */
+  bcrypt: number;
+  /** Refused without bcrypt: the same wrong credentials again. */
+  cachedFailures: number;
+  /** Refused without bcrypt: the queue was full. */
+  shed: number;
+}
+
+export interface BasicAuthOptions {
+  /** bcrypt computations at once, in the worker. @default 1 */
+  readonly concurrency?: number;
+  /** Checks waiting for bcrypt; past it a check fails at once. @default 16 */
+  readonly maxQueued?: number;
+  /** Off the main thread; false runs bcrypt in-process (still bounded). @default true */
+  readonly worker?: boolean;
+  /**
+   * How long the worker outlives its last job: starting one blocks the main thread
+   * ~25 ms (measured), so a burst must not start one per wave. @default 5_000
+   */
+  readonly workerIdleMs?: number;
+  /** Aborting stops the worker (the listener is closing). */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
- * Upper bound on remembered successes. Only correct passwords get cached, so
- * this is reached only if passwords change often; clearing then is harmless.
+ * Upper bound on remembered successes and failures. Only correct passwords
+ * get cached as successes, so that one is reached only if passwords change
+ * often; clearing then is harmless.
  */
 const MAX_CACHE_ENTRIES = 1024;
 
@@ -24,36 +54,195 @@ const MAX_CACHE_ENTRIES = 1024;
  * changed hash invalidates the entry. Unknown users still pay one compare
  * against a decoy hash of the same cost, so response time does not reveal
  * which user names exist.
+ *
+ * Measured before the bounds: 400 wrong passwords, 200 at once, cost 37 s of
+ * main-thread CPU and delayed every reply by up to 19 s. Now bcrypt runs in a
+ * worker, `concurrency` at a time; at most `maxQueued` checks wait (the rest
+ * fail at once), and recent failures are remembered like successes, so
+ * repeating a wrong password costs a hash lookup.
  */
-export function createBasicAuth(users: Readonly<Record<string, string>>): BasicAuth {
+export function createBasicAuth(
+  users: Readonly<Record<string, string>>,
+  options: BasicAuthOptions = {},
+): BasicAuth {
   const hashes = new Map(Object.entries(users));
   const verified = new Set<string>();
-  let decoy: Promise<string> | undefined;
+  const failed = new Set<string>();
+  const stats: AuthStats = { bcrypt: 0, cachedFailures: 0, shed: 0 };
+  const pool = new BcryptPool(options, stats);
+  let decoy: Promise<string | undefined> | undefined;
   const decoyHash = () => {
     // Lazy, so configs without unknown-user traffic never pay for it; the cost
     // matches the slowest real hash so both paths take as long.
-    decoy ??= bcrypt.hash(crypto.randomUUID(), maxCost(hashes.values()));
+    decoy ??= pool.hash(crypto.randomUUID(), maxCost(hashes.values())).then((h) => {
+      if (typeof h !== "string") decoy = undefined; // shed: try again next time
+      return h;
+    });
     return decoy;
+  };
+  const remember = (set: Set<string>, key: string) => {
+    if (set.size >= MAX_CACHE_ENTRIES) set.clear();
+    set.add(key);
   };
 
   return {
+    stats,
     async check(request: Request): Promise<boolean> {
       const credentials = parseBasic(request.headers.get("authorization"));
       if (credentials === undefined) return false;
       const { user, password } = credentials;
       const hash = hashes.get(user);
-      if (hash === undefined) {
-        await bcrypt.compare(password, await decoyHash());
+      const key = await cacheKey(user, password, hash ?? "");
+      if (verified.has(key)) return true;
+      if (failed.has(key)) {
+        stats.cachedFailures++;
         return false;
       }
-      const key = await cacheKey(user, password, hash);
-      if (verified.has(key)) return true;
-      if (!await bcrypt.compare(password, hash)) return false;
-      if (verified.size >= MAX_CACHE_ENTRIES) verified.clear();
-      verified.add(key);
-      return true;
+      if (hash === undefined) {
+        const dh = await decoyHash();
+        if (typeof dh === "string" && await pool.compare(password, dh) !== undefined) {
+          remember(failed, key);
+        }
+        return false;
+      }
+      const ok = await pool.compare(password, hash);
+      if (ok === undefined) return false; // shed
+      remember(ok ? verified : failed, key);
+      return ok;
     },
   };
+}
+
+/**
+ * bcrypt behind a bounded queue, in a worker started on demand and stopped
+ * when the queue empties (no thread left behind between bursts).
+ */
+class BcryptPool {
+  readonly #concurrency: number;
+  readonly #maxQueued: number;
+  #useWorker: boolean;
+  readonly #stats: AuthStats;
+  readonly #queue: { req: Omit<BcryptRequest, "id">; resolve: (v: unknown) => void }[] = [];
+  #running = 0;
+  #worker: Worker | undefined;
+  readonly #pending = new Map<number, (reply: BcryptReply) => void>();
+  #nextId = 0;
+  readonly #idleMs: number;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+
+  constructor(options: BasicAuthOptions, stats: AuthStats) {
+    this.#concurrency = Math.max(1, options.concurrency ?? 1);
+    this.#maxQueued = Math.max(0, options.maxQueued ?? 16);
+    this.#useWorker = options.worker ?? true;
+    this.#idleMs = options.workerIdleMs ?? 5_000;
+    this.#stats = stats;
+    options.signal?.addEventListener("abort", () => {
+      this.#closed = true;
+      this.#stopWorker();
+    }, { once: true });
+  }
+
+  /** The comparison, or undefined when shed. */
+  async compare(password: string, hash: string): Promise<boolean | undefined> {
+    const r = await this.#submit({ op: "compare", password, hash });
+    return typeof r === "boolean" ? r : undefined;
+  }
+
+  /** A hash, or undefined when shed. */
+  async hash(password: string, cost: number): Promise<string | undefined> {
+    const r = await this.#submit({ op: "hash", password, cost });
+    return typeof r === "string" ? r : undefined;
+  }
+
+  #submit(req: Omit<BcryptRequest, "id">): Promise<unknown> {
+    if (this.#running >= this.#concurrency && this.#queue.length >= this.#maxQueued) {
+      this.#stats.shed++;
+      return Promise.resolve(undefined);
+    }
+    const { promise, resolve } = Promise.withResolvers<unknown>();
+    this.#queue.push({ req, resolve });
+    this.#drain();
+    return promise;
+  }
+
+  #drain(): void {
+    while (this.#running < this.#concurrency && this.#queue.length > 0) {
+      const { req, resolve } = this.#queue.shift()!;
+      this.#running++;
+      this.#stats.bcrypt++;
+      this.#run(req).then(resolve, () => resolve(false)).finally(() => {
+        this.#running--;
+        this.#drain();
+        if (this.#running === 0 && this.#queue.length === 0) this.#idle();
+      });
+    }
+  }
+
+  async #run(req: Omit<BcryptRequest, "id">): Promise<unknown> {
+    const worker = this.#startWorker();
+    if (!worker) {
+      // In-process: bcryptjs's async mode yields between rounds, but each slice blocks.
+      return req.op === "compare"
+        ? await bcrypt.compare(req.password, req.hash ?? "")
+        : await bcrypt.hash(req.password, req.cost ?? 10);
+    }
+    const id = this.#nextId++;
+    const reply = await new Promise<BcryptReply>((resolve) => {
+      this.#pending.set(id, resolve);
+      worker.postMessage({ ...req, id } satisfies BcryptRequest);
+    });
+    if (reply.error !== undefined) throw new Error(reply.error);
+    return reply.result;
+  }
+
+  #idle(): void {
+    clearTimeout(this.#idleTimer);
+    if (!this.#worker) return;
+    this.#idleTimer = setTimeout(() => this.#stopWorker(), this.#idleMs);
+    // An idle worker must not keep the process alive.
+    Deno.unrefTimer(this.#idleTimer as unknown as number);
+  }
+
+  #startWorker(): Worker | undefined {
+    clearTimeout(this.#idleTimer);
+    if (!this.#useWorker || this.#closed) return undefined;
+    if (this.#worker) return this.#worker;
+    try {
+      const worker = new Worker(new URL("./_bcrypt_worker.ts", import.meta.url), {
+        type: "module",
+      });
+      worker.onmessage = (e: MessageEvent<BcryptReply>) => {
+        const resolve = this.#pending.get(e.data.id);
+        this.#pending.delete(e.data.id);
+        resolve?.(e.data);
+      };
+      worker.onerror = (e) => {
+        // A worker that cannot load (a binary without it embedded): bcrypt in-process from now on.
+        e.preventDefault();
+        this.#useWorker = false;
+        this.#failPending("bcrypt worker failed");
+      };
+      this.#worker = worker;
+      return worker;
+    } catch {
+      this.#useWorker = false;
+      return undefined;
+    }
+  }
+
+  #failPending(message: string): void {
+    for (const [id, resolve] of this.#pending) resolve({ id, error: message });
+    this.#pending.clear();
+    this.#worker?.terminate();
+    this.#worker = undefined;
+  }
+
+  #stopWorker(): void {
+    clearTimeout(this.#idleTimer);
+    this.#worker?.terminate();
+    this.#worker = undefined;
+  }
 }
 
 /** The response upstream sends on failed authentication. */

@@ -5,11 +5,13 @@ import { renderStatusPage, type StatusInfo } from "./status_page.ts";
 
 export interface RoutesOptions {
   readonly store: Store;
-  readonly exposition: Exposition;
+  readonly exposition: Pick<Exposition, "render">;
   readonly logger: Logger;
   readonly enableStats: boolean;
   readonly statusInfo: () => StatusInfo;
   readonly onPanic?: (component: string, err: unknown) => void;
+  /** `POST /-/reload` when set (`web.enableLifecycle`): resolves to an error message or undefined. */
+  readonly reload?: (() => Promise<string | undefined>) | undefined;
 }
 
 type Handler = (req: Request) => Promise<Response>;
@@ -50,6 +52,13 @@ export function acceptsGzip(header: string | null): boolean {
 export function createHandler(o: RoutesOptions): Handler {
   return async (req) => {
     const path = new URL(req.url).pathname;
+    // As Prometheus' lifecycle API: POST or PUT, 403 unless enabled.
+    if (path === "/-/reload") {
+      if (req.method !== "POST" && req.method !== "PUT") return text("method not allowed\n", 405);
+      if (!o.reload) return text("Lifecycle API is not enabled.\n", 403);
+      const error = await o.reload();
+      return error === undefined ? text("") : text(`failed to reload config: ${error}\n`, 500);
+    }
     if (req.method !== "GET" && req.method !== "HEAD") return text("method not allowed\n", 405);
     const probe = probeRoute(o.store, path);
     if (probe) return probe;

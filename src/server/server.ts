@@ -2,6 +2,7 @@
  * The shapes shared by the listeners (`Deno.serve` in listen.ts, `node:https`
  * in _node_tls.ts): kept apart so neither module imports the other's types.
  */
+import type { ConnectionGuard, ConnectionLimits } from "./_conn_guard.ts";
 import type { WebConfig } from "./web_config.ts";
 
 export type Handler = (request: Request) => Response | Promise<Response>;
@@ -18,6 +19,10 @@ export interface ServeOptions {
   onListen?: (addr: Deno.NetAddr) => void;
   /** Called when the handler throws; a 500 is sent either way. */
   onError?: (error: unknown) => void;
+  /** Deadlines and the connection cap (see {@link ConnectionLimits} for the defaults). */
+  limits?: Partial<ConnectionLimits>;
+  /** Called when accepting fails (`EMFILE`...); accepting resumes after `retryMs`. */
+  onAcceptError?: (error: unknown, retryMs?: number) => void;
 }
 
 export interface Server {
@@ -25,4 +30,6 @@ export interface Server {
   scheme: "http" | "https";
   /** Resolves once the server has stopped after the signal aborted. */
   finished: Promise<void>;
+  /** The deadlines and cap in force, and their counters. */
+  guard?: ConnectionGuard;
 }

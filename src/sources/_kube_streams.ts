@@ -23,12 +23,16 @@ export const STREAM_TRANSPORT_REASONS: readonly string[] = [
   "watch_start_failed",
   "watch_error_event",
   "watch_flapped",
+  // An object (a LIST item, a WATCH line) over maxObjectBytes, skipped.
+  "object_too_large",
 ];
 
 /** Timing knobs of every LIST+WATCH (tests shorten them). */
 export interface WatchTuning {
   idleTimeoutMs?: number;
   watchTimeoutSeconds?: number;
+  watchStartTimeoutMs?: number;
+  maxObjectBytes?: number;
   backoff?: BackoffOptions;
 }
 
@@ -207,6 +211,10 @@ export class KubeStreams {
               log.warn("Kubernetes API request failed", { reason, error: err });
               this.#health(stream, false);
             }
+          },
+          onOversize: (verb, limit) => {
+            sink.countTransportError(id, resource.plural, "object_too_large");
+            log.warn("Kubernetes object over maxObjectBytes: skipped", { verb, limit });
           },
           onRequest: (verb, plural, seconds) => {
             sink.observeRequest(verb, plural, seconds);

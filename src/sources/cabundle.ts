@@ -150,7 +150,7 @@ export class CabundleSource implements Source {
       sink: options.sink,
       logger: options.logger,
       pageSize: config.listPageSize,
-      watch: options.watch,
+      watch: { maxObjectBytes: config.maxObjectBytes, ...options.watch },
     });
     options.sink.register(this.id, ["kube-cabundle"]);
     options.sink.declareStreams(

@@ -10,7 +10,8 @@
  * the next poll scan; and a full scan still runs every `fullScanEvery` polls,
  * for filesystems that change without telling (NFS, remounts).
  */
-import { dirname } from "node:path";
+import { lstatSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { isDirSync } from "../fs.ts";
 import type { Logger } from "../log.ts";
 
@@ -51,6 +52,21 @@ export class DirWatch {
     this.close();
     this.#key = key;
     if (watched.length === 0) return;
+    // The watcher's thread opens a FIFO it sees, and that open waits for a writer: the
+    // process could then never exit. A directory holding one is polled instead.
+    const fifo = watched.find(holdsFifo);
+    if (fifo !== undefined) {
+      if (!this.#warned) {
+        this.#warned = true;
+        this.#o.logger.warn(
+          "A FIFO in a watched directory: no change notifications, every poll scans",
+          {
+            directory: fifo,
+          },
+        );
+      }
+      return;
+    }
     let watcher: Deno.FsWatcher;
     try {
       watcher = Deno.watchFs(watched, { recursive: false });
@@ -93,6 +109,23 @@ export class DirWatch {
       // already closed
     }
   }
+}
+
+/** Whether `dir` holds a FIFO (entries are lstat'ed: nothing is opened). */
+function holdsFifo(dir: string): boolean {
+  try {
+    for (const e of Deno.readDirSync(dir)) {
+      if (e.isFile || e.isDirectory || e.isSymlink) continue;
+      try {
+        if (lstatSync(join(dir, e.name)).isFIFO()) return true;
+      } catch {
+        // gone meanwhile
+      }
+    }
+  } catch {
+    // unreadable: the scan reports it
+  }
+  return false;
 }
 
 /** `dir`, or its nearest ancestor that exists (where `dir` would appear). */

@@ -1,7 +1,8 @@
 import { dirname } from "node:path";
 import type { Bundle, SourceId } from "../bundle.ts";
 import { type Reason, reasonForFsError } from "../errors.ts";
-import { decodeItems } from "../parse/decode.ts";
+import { decodeItemsAsync } from "../parse/decode.ts";
+import { FileTooLargeError, readRegularFile } from "../fs.ts";
 import { DirWatch } from "./dir_watch.ts";
 import { problemBundle, scanFiles, type ScanProblem } from "./file_scan.ts";
 import type { SourceDeps } from "./kind.ts";
@@ -29,6 +30,8 @@ export class FileSource implements Source {
   #failing = new Map<string, Reason>();
   /** Patterns that matched nothing at the last scan (warned about once). */
   #empty = new Set<string>();
+  /** Special files (FIFOs, devices) skipped at the last scan, logged once each. */
+  #skipped = new Set<string>();
   /** Full scans so far (polls skipped thanks to change notifications are not). */
   scans = 0;
 
@@ -97,6 +100,12 @@ export class FileSource implements Source {
       sink.countError(this.id, walk.reason);
     }
     this.#warnEmptyPatterns(scan.emptyPatterns);
+    for (const skip of scan.skipped) {
+      if (!this.#skipped.has(skip.path)) {
+        logger.info("Skipping file", { path: skip.path, error: skip.message });
+      }
+    }
+    this.#skipped = new Set(scan.skipped.map((s) => s.path));
     for (const file of scan.files) {
       keep.add(file.path);
       const version = file.version + salt;
@@ -164,12 +173,15 @@ export class FileSource implements Source {
   ): Promise<{ bundle: Bundle } | { problem: ScanProblem }> {
     let data: Uint8Array;
     try {
-      data = await Deno.readFile(target);
+      // Size and type checked on the open descriptor before a byte is read: a 700 MiB file
+      // is one too_large item, a FIFO or device swapped in never blocks the poll.
+      data = await readRegularFile(target, this.#o.limits.maxInputBytes);
     } catch (err) {
-      return { problem: { path, reason: reasonForFsError(err), message: (err as Error).message } };
+      const reason = err instanceof FileTooLargeError ? "too_large" : reasonForFsError(err);
+      return { problem: { path, reason, message: (err as Error).message } };
     }
     const { sink } = this.#o;
-    const items = decodeItems(data, {
+    const items = await decodeItemsAsync(data, {
       formats: this.#o.spec.formats,
       cache: this.#o.cache,
       limits: this.#o.limits,

@@ -41,6 +41,8 @@ export interface ScanResult {
   readonly problems: ScanProblem[];
   /** Problems walking a directory (counted on the source, no bundle); a missing glob root too. */
   readonly walkErrors: ScanProblem[];
+  /** FIFOs, devices and sockets a glob or directory matched: never opened (opening may block). */
+  readonly skipped: ScanProblem[];
   /** Glob patterns whose root exists but which matched nothing this round. */
   readonly emptyPatterns: string[];
   /**
@@ -74,6 +76,7 @@ export async function scanFiles(options: ScanOptions): Promise<ScanResult> {
     files: [],
     problems: [],
     walkErrors: [],
+    skipped: [],
     emptyPatterns: [],
     dirs: new Set(),
   };
@@ -200,8 +203,26 @@ async function inspect(
     }
     return;
   }
-  if (!info.isFile) return; // sockets, FIFOs, devices: never certificates
+  if (!info.isFile) {
+    // Sockets, FIFOs, devices: never certificates, and opening a FIFO blocks until a writer
+    // comes. Named on purpose, it is an error; matched by a pattern, it is skipped.
+    const problem: ScanProblem = {
+      path,
+      reason: "read_failed",
+      message: `Not a regular file (${specialType(info)}): ${target}`,
+    };
+    (literal ? result.problems : result.skipped).push(problem);
+    return;
+  }
   result.files.push({ path, target, version: `${info.ino}:${info.mtime?.getTime()}:${info.size}` });
+}
+
+function specialType(info: Deno.FileInfo): string {
+  if (info.isFifo) return "FIFO";
+  if (info.isSocket) return "socket";
+  if (info.isCharDevice) return "character device";
+  if (info.isBlockDevice) return "block device";
+  return "special file";
 }
 
 /** Upstream's reasons for a directory that cannot be listed. */

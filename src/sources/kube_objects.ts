@@ -3,7 +3,7 @@ import type { Format } from "../format.ts";
 import type { KubeObject } from "../kube/resource.ts";
 import { exposedLabelName } from "../label_names.ts";
 import type { CertificateCache } from "../parse/cert_cache.ts";
-import { decodeItems, wholeError } from "../parse/decode.ts";
+import { decodeItems, decodeItemsAsync, type DecodeOptions, wholeError } from "../parse/decode.ts";
 import type { DecodeLimits } from "../parse/limits.ts";
 import type { ConfigMapsSpec, ObjectPassphrases, SecretsSpec } from "./kinds/kubernetes.ts";
 import { keyMatcher } from "./kube_filters.ts";
@@ -58,13 +58,49 @@ export function decodeValue(
   passphrases?: readonly string[],
 ): Item[] {
   if (bytes === undefined) return [wholeError("decode_failed", "Value is not valid base64")];
-  return decodeItems(bytes, {
+  return decodeItems(bytes, valueOptions(format, ctx, passphrases));
+}
+
+/** {@link decodeValue}, returning to the event loop between certificates of a large value. */
+export async function decodeValueAsync(
+  bytes: Uint8Array | undefined,
+  format: Format,
+  ctx: ValueContext,
+  passphrases?: readonly string[],
+): Promise<Item[]> {
+  if (bytes === undefined) return [wholeError("decode_failed", "Value is not valid base64")];
+  return await decodeItemsAsync(bytes, valueOptions(format, ctx, passphrases));
+}
+
+function valueOptions(
+  format: Format,
+  ctx: ValueContext,
+  passphrases: readonly string[] | undefined,
+): DecodeOptions {
+  return {
     formats: [format],
     cache: ctx.cache,
     limits: ctx.limits,
     ...(passphrases ? { passphrases: { pkcs12: passphrases, jks: passphrases } } : {}),
     ...(ctx.onParse ? { onParse: ctx.onParse } : {}),
-  });
+  };
+}
+
+/**
+ * The bytes of a base64 value, or a `too_large` item when they would be over
+ * `maxInputBytes`: told from the text's length, before any byte is decoded.
+ */
+function base64Value(text: string, limits: DecodeLimits): Uint8Array | undefined | Item[] {
+  const bytes = Math.floor((text.length * 3) / 4);
+  if (bytes > limits.maxInputBytes + 3) {
+    return [
+      wholeError(
+        "too_large",
+        `Value of about ${bytes} bytes is over the limit of ${limits.maxInputBytes}`,
+      ),
+    ];
+  }
+  return fromBase64(text);
 }
 
 /** The passphrase settings of a rule for its format (`jks` rules may use the `pkcs12` block, as upstream's). */
@@ -78,6 +114,16 @@ function passphraseConfig(
   if (rule.format === "pkcs12") return rule.pkcs12;
   if (rule.format === "jks") return rule.jks ?? rule.pkcs12;
   return undefined;
+}
+
+function valueItems(
+  value: Uint8Array | undefined | Item[],
+  format: Format,
+  ctx: ValueContext,
+  passphrases: readonly string[] | undefined,
+): Promise<Item[]> {
+  if (Array.isArray(value)) return Promise.resolve(value);
+  return decodeValueAsync(value, format, ctx, passphrases);
 }
 
 function isKeystore(format: Format): boolean {
@@ -132,7 +178,12 @@ export function secretDecoder(config: SecretsSpec, context: DecoderContext): Obj
           ref: `secret/${namespace}/${name}/${key}`,
           kind: "kube-secret",
           location,
-          items: decodeValue(fromBase64(value), rule.format, context, passphrases),
+          items: await valueItems(
+            base64Value(value, context.limits),
+            rule.format,
+            context,
+            passphrases,
+          ),
         });
       }
     }
@@ -171,7 +222,7 @@ export function configMapDecoder(config: ConfigMapsSpec, context: DecoderContext
         ref: `configmap/${namespace}/${name}/${key}`,
         kind: "kube-configmap",
         location,
-        items: decodeValue(bytes, config.format, context, passphrases),
+        items: await valueItems(bytes, config.format, context, passphrases),
       });
     }
     return out;

@@ -2,7 +2,8 @@ import { dirname, isAbsolute, join } from "node:path";
 import type { Bundle, Item, SourceId } from "../bundle.ts";
 import { type Reason, reasonForFsError } from "../errors.ts";
 import { type NamedEntry, parseKubeconfig } from "../kubeconfig_file.ts";
-import { decodeItems, wholeError } from "../parse/decode.ts";
+import { FileTooLargeError, NotRegularFileError, readRegularFile } from "../fs.ts";
+import { decodeItemsAsync, wholeError } from "../parse/decode.ts";
 import { problemBundle, scanFiles } from "./file_scan.ts";
 import type { SourceDeps } from "./kind.ts";
 import type { KubeconfigSourceSpec } from "./kinds/kubeconfig.ts";
@@ -89,10 +90,13 @@ export class KubeconfigSource implements Source {
   async #readKubeconfig(path: string, target: string, version: string): Promise<Bundle[]> {
     let entries: Entry[];
     try {
-      entries = parseEntries(decoder.decode(await Deno.readFile(target)));
+      const bytes = await readRegularFile(target, this.#o.limits.maxInputBytes);
+      entries = parseEntries(decoder.decode(bytes));
     } catch (err) {
-      const reason = err instanceof Deno.errors.NotFound ||
-          err instanceof Deno.errors.PermissionDenied
+      const reason = err instanceof FileTooLargeError
+        ? "too_large"
+        : err instanceof Deno.errors.NotFound || err instanceof Deno.errors.PermissionDenied ||
+            err instanceof NotRegularFileError
         ? "read_failed"
         : "decode_failed";
       if (this.#versions.get(path) === `${version}:${reason}`) {
@@ -133,20 +137,22 @@ export class KubeconfigSource implements Source {
       }
     } else {
       try {
-        data = await Deno.readFile(refFile!);
+        // `certificate-authority: /dev/zero` or a FIFO: refused on the open descriptor.
+        data = await readRegularFile(refFile!, this.#o.limits.maxInputBytes);
       } catch (err) {
         // Upstream's reason for a referenced file that cannot be read, missing included.
+        const reason = err instanceof FileTooLargeError ? "too_large" : "read_failed";
         this.#o.logger.warn("Cannot read file referenced by kubeconfig", {
           path,
           file: refFile,
-          reason: "read_failed",
+          reason,
           error: err,
         });
-        return [wholeError("read_failed", `${refFile}: ${(err as Error).message}`)];
+        return [wholeError(reason, `${refFile}: ${(err as Error).message}`)];
       }
     }
     const { sink } = this.#o;
-    const items = decodeItems(data, {
+    const items = await decodeItemsAsync(data, {
       formats: ["pem", "der"],
       cache: this.#o.cache,
       limits: this.#o.limits,

@@ -45,7 +45,7 @@ export class KubernetesSource implements Source {
       sink: options.sink,
       logger: options.logger,
       pageSize: options.config.listPageSize,
-      watch: options.watch,
+      watch: { maxObjectBytes: options.config.maxObjectBytes, ...options.watch },
     });
     // Upstream's kinds for what the objects hold; `x509_source_up` keeps the config's.
     const kinds = [
@@ -159,6 +159,7 @@ export class KubernetesSource implements Source {
     };
     const lw = new ListWatch(client, {
       resource: NAMESPACES,
+      maxObjectBytes: this.#o.config.maxObjectBytes,
       ...this.#o.watch,
       handlers: {
         onListObject: set,

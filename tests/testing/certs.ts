@@ -66,6 +66,8 @@ export interface CertSpec {
   /** Signs with this certificate's key and uses its subject as issuer. */
   readonly issuer?: TestCert;
   readonly ca?: boolean;
+  /** DNS names for a subjectAltName extension. */
+  readonly dnsNames?: readonly string[];
 }
 
 let counter = 0;
@@ -81,7 +83,16 @@ export async function makeCert(spec: CertSpec = {}): Promise<TestCert> {
     (0x10000 + ++counter).toString(16) + crypto.randomUUID().replace(/-/g, "").slice(0, 12);
   const name = spec.name ?? "CN=test";
   const signingAlgorithm = ALGORITHMS[keyType];
-  const extensions = spec.ca ? [new x509.BasicConstraintsExtension(true, undefined, true)] : [];
+  const extensions: x509.Extension[] = spec.ca
+    ? [new x509.BasicConstraintsExtension(true, undefined, true)]
+    : [];
+  if (spec.dnsNames?.length) {
+    extensions.push(
+      new x509.SubjectAlternativeNameExtension(
+        spec.dnsNames.map((value) => ({ type: "dns" as const, value })),
+      ),
+    );
+  }
   const cert = spec.issuer
     ? await x509.X509CertificateGenerator.create({
       serialNumber: serialHex,

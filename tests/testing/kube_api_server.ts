@@ -106,12 +106,22 @@ export class KubeApiServer {
   stallWatches = false;
   /** While true, any `continue` token is answered with 410 Expired. */
   expireContinueTokens = false;
+  /**
+   * While true, new WATCH requests never get response headers, as through a proxy whose
+   * upstream connection died: each hangs until its client gives up (or the server closes),
+   * even after this is set back to false. Counted in {@link stalledWatchRequests}.
+   */
+  stallWatchHeaders = false;
+  /** WATCH requests that were left without headers by {@link stallWatchHeaders}. */
+  stalledWatchRequests = 0;
 
   readonly #server: Deno.HttpServer<Deno.NetAddr>;
   readonly #store: ObjectStore;
   readonly #types: ResourceType[];
   readonly #opts: KubeApiServerOptions;
   readonly #watches = new Set<WatchStream>();
+  /** Releases of the requests held by stallWatchHeaders. */
+  readonly #stalled = new Set<() => void>();
   #faults: Fault[] = [];
 
   private constructor(opts: KubeApiServerOptions) {
@@ -132,6 +142,7 @@ export class KubeApiServer {
 
   /** Ends every watch cleanly and stops listening. */
   async close(): Promise<void> {
+    for (const release of [...this.#stalled]) release();
     for (const w of [...this.#watches]) w.close();
     await this.#server.shutdown();
   }
@@ -258,6 +269,17 @@ export class KubeApiServer {
     this.#classify(record);
     this.requests.push(record);
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+    if (record.verb === "watch" && this.stallWatchHeaders) {
+      this.stalledWatchRequests++;
+      const { promise, resolve } = Promise.withResolvers<void>();
+      const release = () => resolve();
+      this.#stalled.add(release);
+      req.signal.addEventListener("abort", release, { once: true });
+      await promise;
+      this.#stalled.delete(release);
+      record.status = 503;
+      return new Response(null, { status: 503 });
+    }
     const res = this.#route(req, url, record);
     record.status = res.status;
     return res;

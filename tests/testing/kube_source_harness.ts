@@ -7,6 +7,7 @@ import { KubeClient } from "../../src/kube/client.ts";
 import { renderKubeMetrics } from "../../src/metrics/kube_metrics.ts";
 import { CabundleSource } from "../../src/sources/cabundle.ts";
 import { KubernetesSource } from "../../src/sources/kubernetes.ts";
+import type { WatchTuning } from "../../src/sources/_kube_streams.ts";
 import { Store } from "../../src/store.ts";
 import { sourceDeps } from "./sources.ts";
 import { summary } from "./items.ts";
@@ -51,7 +52,12 @@ export async function withSource(
   yaml: string,
   seed: (s: KubeApiServer) => void,
   fn: (h: Harness) => void | Promise<void>,
-  options: { kind?: "kubernetes" | "cabundle"; secretReaderTtlMs?: number } = {},
+  options: {
+    kind?: "kubernetes" | "cabundle";
+    secretReaderTtlMs?: number;
+    /** Replaces the harness's short watch timings. */
+    watch?: WatchTuning;
+  } = {},
 ) {
   const { kind = "kubernetes", ...extra } = options;
   const server = KubeApiServer.start({ bookmarkIntervalMs: 100 });

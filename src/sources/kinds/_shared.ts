@@ -81,6 +81,10 @@ export const kubeClientFields = {
   // the page; here pages are streamed object by object, so only request count depends on it.
   // Upstream clamps rather than rejects (1..1000); so do we, for shared config files.
   listPageSize: int({ default: 500, min: 1, max: 1000, clamp: true }),
+  // Largest object read from a LIST or a WATCH line; a larger one is skipped, counted as
+  // x509_kube_transport_errors_total{reason="object_too_large"}, and the stream goes on.
+  // The API server refuses requests over 3 MiB, so 8 MiB never cuts a real object.
+  maxObjectBytes: int({ default: 8 * 1024 * 1024, min: 1024, outOfRangeIsDefault: true }),
   refreshInterval: duration(30 * 60_000, 1000),
 };
 
