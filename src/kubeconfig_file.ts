@@ -20,7 +20,8 @@ export interface KubeconfigDocument {
 
 /** Parses kubeconfig text; throws a SyntaxError for YAML that is not a kubeconfig mapping. */
 export function parseKubeconfig(text: string): KubeconfigDocument {
-  const doc = parse(text) as Record<string, unknown> | null;
+  // Warnings (an unknown tag) would go to stderr from inside the library: errors only.
+  const doc = parse(text, { logLevel: "error" }) as Record<string, unknown> | null;
   if (!doc || typeof doc !== "object" || Array.isArray(doc)) {
     throw new SyntaxError("Not a kubeconfig mapping");
   }

@@ -90,6 +90,9 @@ export async function decodeItemsAsync(
   data: Uint8Array,
   options: AsyncDecodeOptions,
 ): Promise<Item[]> {
+  // A small input cannot hold the loop for long (64 KiB is ~40 certificates, a few ms):
+  // decoded in one go, without the stepping's cost (0.6 s of files-10k's first sync).
+  if (data.length <= SMALL_INPUT) return decodeItems(data, options);
   const sliceMs = options.sliceMs ?? 20;
   const timer = new BusyTimer();
   const steps = decodeSteps(data, options, timer);
@@ -103,6 +106,9 @@ export async function decodeItemsAsync(
     }
   }
 }
+
+/** Inputs up to this size are decoded without yielding (see {@link decodeItemsAsync}). */
+const SMALL_INPUT = 64 * 1024;
 
 /** Time spent working, not waiting for the event loop: what `onParse` reports. */
 class BusyTimer {
