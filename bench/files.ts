@@ -19,7 +19,20 @@ const PROMETHEUS_HEADERS = {
   "accept-encoding": "gzip",
 };
 
-export async function filesScenario(options: ScenarioOptions): Promise<ScenarioResult> {
+export function filesScenario(options: ScenarioOptions): Promise<ScenarioResult> {
+  return filesRun(options, "files-10k", "");
+}
+
+/** files-10k with the certificate facts on: x509_cert_info and the chain families. */
+export function filesFactsScenario(options: ScenarioOptions): Promise<ScenarioResult> {
+  return filesRun(options, "files-10k-facts", "metrics: { exposeInfo: true, exposeChain: true }\n");
+}
+
+async function filesRun(
+  options: ScenarioOptions,
+  scenario: string,
+  extra: string,
+): Promise<ScenarioResult> {
   const certs = sizeOf(options, "certs", 10_000, 1_000);
   const files = sizeOf(options, "files", 2_000, 200);
   const scrapes = sizeOf(options, "scrapes", 200, 50);
@@ -27,7 +40,7 @@ export async function filesScenario(options: ScenarioOptions): Promise<ScenarioR
   const exporter = await launchExporter(
     options.workDir,
     `server: { listen: "127.0.0.1:0" }
-sources:
+${extra}sources:
   - kind: file
     name: bench
     paths: ["${dir}/**/*.pem"]
@@ -42,7 +55,7 @@ sources:
     const plain = await scrapeSeries(exporter, scrapes, false);
     const after = memory(exporter.pid);
     return {
-      scenario: "files-10k",
+      scenario,
       quick: options.quick,
       params: { certs, files, scrapes },
       measures: [

@@ -3,7 +3,7 @@
  * writes bench/results/<scenario>.json and prints a table.
  */
 import { churnLongScenario, churnScenario } from "./churn.ts";
-import { filesScenario } from "./files.ts";
+import { filesFactsScenario, filesScenario } from "./files.ts";
 import { floorScenario } from "./floor.ts";
 import { hostileScenario } from "./hostile.ts";
 import { idleScenario } from "./idle.ts";
@@ -14,6 +14,7 @@ import { tlsScenario } from "./tls.ts";
 export const SCENARIOS: Record<string, (o: ScenarioOptions) => Promise<ScenarioResult>> = {
   "floor": floorScenario,
   "files-10k": filesScenario,
+  "files-10k-facts": filesFactsScenario,
   "secrets-50k": secretsScenario,
   "churn": churnScenario,
   "idle": idleScenario,
