@@ -48,13 +48,14 @@ export class DirWatch {
     this.#skipped = 0;
     const watched = [...new Set([...dirs].map(nearestExisting))].sort();
     const key = watched.join("\0");
-    if (this.#watcher && key === this.#key) return;
+    // The watcher's thread opens a FIFO it sees, and that open waits for a writer: the
+    // process could then never exit, and no change would be reported again. A directory
+    // holding one is polled instead, also when the FIFO appears while it is watched.
+    const fifo = watched.find(holdsFifo);
+    if (this.#watcher && key === this.#key && fifo === undefined) return;
     this.close();
     this.#key = key;
     if (watched.length === 0) return;
-    // The watcher's thread opens a FIFO it sees, and that open waits for a writer: the
-    // process could then never exit. A directory holding one is polled instead.
-    const fifo = watched.find(holdsFifo);
     if (fifo !== undefined) {
       if (!this.#warned) {
         this.#warned = true;
@@ -103,6 +104,15 @@ export class DirWatch {
   close(): void {
     const w = this.#watcher;
     this.#watcher = undefined;
+    // A FIFO created in a watched directory after the watch began leaves the watcher's thread
+    // waiting in open(); dropping the watcher then joins that thread on the main thread and
+    // the process never exits. Such a watcher is left open (it ends with the process).
+    if (w && this.#key.split("\0").some(holdsFifo)) {
+      this.#o.logger.warn("A FIFO appeared in a watched directory: its watcher is left open", {
+        directories: this.#key.split("\0"),
+      });
+      return;
+    }
     try {
       w?.close();
     } catch {
