@@ -277,3 +277,30 @@ Deno.test("an invalid certificate inside a CERTIFICATE block is bad_pem", async 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("two paths of one source to one file count its certificates once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "x509-compat-dup-" });
+  try {
+    await Deno.mkdir(`${dir}/archive`);
+    await Deno.writeTextFile(`${dir}/archive/ca.pem`, (await makeCert({ serial: "0c" })).pem);
+    await Deno.symlink(`${dir}/archive/ca.pem`, `${dir}/bundle.pem`);
+    const store = new Store();
+    const { logger, lines } = capture();
+    const spec = sourceSpec({
+      kind: "file",
+      name: "pki",
+      paths: [`${dir}/bundle.pem`, `${dir}/archive/*.pem`],
+    });
+    const src = new FileSource({
+      ...sourceDeps(store),
+      logger,
+      spec: { ...spec, watchChanges: false },
+    });
+    await src.sync();
+    const bundles = [...store.sources().next().value!.bundles.keys()];
+    assert.deepEqual(bundles, [`${dir}/bundle.pem`], "the first path stands for the file");
+    assert.ok(lines.some((l) => l.includes("counted once") && l.includes(`${dir}/archive/ca.pem`)));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

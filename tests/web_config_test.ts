@@ -258,8 +258,16 @@ Deno.test("createBasicAuth() spends a bcrypt compare on unknown users too", asyn
   const [known] = await timed(() => auth.check(withAuth("alice", "wrong")));
   await auth.check(withAuth("mallory", "x")); // builds the decoy hash once
   // New passwords each time: a repeated wrong one is a remembered failure, fast for both.
-  const [unknownOk, unknownTime] = await timed(() => auth.check(withAuth("mallory", "x2")));
-  const [, knownTime] = await timed(() => auth.check(withAuth("alice", "wrong2")));
+  // The fastest of three of each: other tests share the two cores, and only slowness adds.
+  let unknownOk = false;
+  let unknownTime = Infinity;
+  let knownTime = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const [ok, u] = await timed(() => auth.check(withAuth("mallory", `x${i}`)));
+    const [, k] = await timed(() => auth.check(withAuth("alice", `wrong${i}`)));
+    unknownOk ||= ok;
+    [unknownTime, knownTime] = [Math.min(unknownTime, u), Math.min(knownTime, k)];
+  }
   assert.deepEqual([known, unknownOk], [false, false]);
   // Same cost decoy: an unknown user must not answer measurably faster than a known one.
   assert.ok(unknownTime > knownTime / 2, `unknown ${unknownTime} ms vs known ${knownTime} ms`);

@@ -28,6 +28,8 @@ export class FileSource implements Source {
   readonly #watch: DirWatch | undefined;
   /** Reason per path (or `walk:` directory) that failed at the last scan, re-counted each poll. */
   #failing = new Map<string, Reason>();
+  /** Paths left out as another path's file at the last scan (logged once). */
+  #duplicates = new Set<string>();
   /** Patterns that matched nothing at the last scan (warned about once). */
   #empty = new Set<string>();
   /** Special files (FIFOs, devices) skipped at the last scan, logged once each. */
@@ -100,6 +102,11 @@ export class FileSource implements Source {
       sink.countError(this.id, walk.reason);
     }
     this.#warnEmptyPatterns(scan.emptyPatterns);
+    for (const d of scan.duplicates) {
+      if (this.#duplicates.has(d.path)) continue;
+      logger.info("Same file as another path of this source: counted once", d);
+    }
+    this.#duplicates = new Set(scan.duplicates.map((d) => d.path));
     for (const skip of scan.skipped) {
       if (!this.#skipped.has(skip.path)) {
         logger.info("Skipping file", { path: skip.path, error: skip.message });

@@ -46,6 +46,11 @@ export interface ScanResult {
   /** Glob patterns whose root exists but which matched nothing this round. */
   readonly emptyPatterns: string[];
   /**
+   * Files reached a second time by another path (a link to a file already found, or two
+   * patterns naming one file): left out, so no certificate is counted twice.
+   */
+  readonly duplicates: { readonly path: string; readonly of: string }[];
+  /**
    * Every directory whose entries the result depends on (walked, holding a file,
    * a link or a link target, or where a missing path would appear): watching
    * them for changes tells when the next scan could differ.
@@ -78,14 +83,17 @@ export async function scanFiles(options: ScanOptions): Promise<ScanResult> {
     walkErrors: [],
     skipped: [],
     emptyPatterns: [],
+    duplicates: [],
     dirs: new Set(),
   };
   const excludes = (options.excludePaths ?? []).map(pathRegExp);
+  /** The path found first for each file identity (device:inode). */
+  const found = new Map<string, string>();
   const seen = new Set<string>();
   const add = async (path: string, literal: boolean) => {
     if (seen.has(path) || excludes.some((re) => re.test(path))) return;
     seen.add(path);
-    await inspect(path, literal, options, result, add);
+    await inspect(path, literal, options, result, add, found);
   };
   for (const pattern of options.paths) {
     if (!isGlob(pattern)) {
@@ -169,6 +177,7 @@ async function inspect(
   options: ScanOptions,
   result: ScanResult,
   add: (path: string, literal: boolean) => Promise<void>,
+  found: Map<string, string>,
 ): Promise<void> {
   let info: Deno.FileInfo;
   result.dirs.add(dirname(path));
@@ -214,6 +223,14 @@ async function inspect(
     (literal ? result.problems : result.skipped).push(problem);
     return;
   }
+  // One file, one bundle: the first path (patterns in order, matches sorted) stands for it.
+  const identity = `${info.dev}:${info.ino}`;
+  const first = found.get(identity);
+  if (first !== undefined) {
+    result.duplicates.push({ path, of: first });
+    return;
+  }
+  found.set(identity, path);
   result.files.push({ path, target, version: `${info.ino}:${info.mtime?.getTime()}:${info.size}` });
 }
 
