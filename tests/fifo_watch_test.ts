@@ -34,7 +34,7 @@ for (const when of ["before the start", "while watched"]) {
         await Deno.writeTextFile(`${dir}/a.pem`, (await makeCert({ serial: "0b" })).pem);
         await Deno.writeTextFile(
           `${dir}/config.yaml`,
-          `server: { listen: "127.0.0.1:0" }\nsources: [{ kind: file, name: w, paths: ["${dir}/*.pem"] }]\n`,
+          `server: { listen: "127.0.0.1:0" }\ncache: { filePoll: { interval: 200ms } }\nsources: [{ kind: file, name: w, paths: ["${dir}/*.pem"] }]\n`,
         );
         if (when === "before the start") await mkfifo(`${dir}/pipe.pem`);
         const exporter = await startExporter(["--config", `${dir}/config.yaml`]);
@@ -47,6 +47,12 @@ for (const when of ["before the start", "while watched"]) {
           if (when === "while watched") await mkfifo(`${dir}/pipe.pem`);
           await new Promise((r) => setTimeout(r, 300)); // the watcher sees it
           assert.equal((await exporter.get("/healthz")).status, 200);
+          // Gone again: a new watcher would now hang the process; the source keeps polling.
+          await Deno.remove(`${dir}/pipe.pem`);
+          await new Promise((r) => setTimeout(r, 1500));
+          const res = await exporter.get("/healthz", { signal: AbortSignal.timeout(2000) });
+          assert.equal(res.status, 200);
+          await res.body?.cancel();
         } finally {
           code = await stopWithin(() => exporter.stop(), 8_000);
         }

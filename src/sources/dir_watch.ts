@@ -26,6 +26,8 @@ export class DirWatch {
   #watcher: Deno.FsWatcher | undefined;
   /** The watched directories, sorted and joined: a new set means a new watcher. */
   #key = "";
+  /** A FIFO was seen in a watched directory: this source polls from then on. */
+  #fifoSeen = false;
   #dirty = true;
   #skipped = 0;
   #warned = false;
@@ -51,12 +53,14 @@ export class DirWatch {
     // The watcher's thread opens a FIFO it sees, and that open waits for a writer: the
     // process could then never exit, and no change would be reported again. A directory
     // holding one is polled instead, also when the FIFO appears while it is watched.
-    const fifo = watched.find(holdsFifo);
+    const fifo = this.#fifoSeen ? "" : watched.find(holdsFifo);
     if (this.#watcher && key === this.#key && fifo === undefined) return;
     this.close();
     this.#key = key;
     if (watched.length === 0) return;
     if (fifo !== undefined) {
+      // For good: a watcher left waiting on a FIFO makes the next one hang the process.
+      this.#fifoSeen = true;
       if (!this.#warned) {
         this.#warned = true;
         this.#o.logger.warn(
