@@ -18,7 +18,7 @@ import {
 } from "./sources/kinds.ts";
 import type { Source } from "./sources/source.ts";
 import { type SourceState, Store } from "./store.ts";
-import { type Facts, prepareFacts } from "./sink_tap.ts";
+import { type Facts, prepareFacts } from "./facts.ts";
 
 export interface App {
   readonly store: Store;
@@ -149,7 +149,7 @@ export async function startExporter(
         await createSource(spec, {
           cache: facts.cache,
           limits: l.config.limits,
-          sink: facts.tap,
+          sink: store,
           logger: slog,
         }),
       );

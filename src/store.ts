@@ -18,6 +18,28 @@ const REQUEST_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30];
 /** Components whose `x509_panic_total` series exist from the start. */
 const PANIC_COMPONENTS = ["source", "server", "scrape"];
 
+/** The last error a source reported. */
+export interface LastError {
+  readonly reason: string;
+  readonly message?: string;
+  /** The bundle it came from (a path, `ns/name/key`) or the resource, when known. */
+  readonly where?: string;
+  /** The `source_kind` it counted under, when not the source's own. */
+  readonly kind?: string;
+  /** ms since the epoch. */
+  readonly at: number;
+}
+
+/**
+ * Told of every bundle change, in order: what keeps state derived from bundles at sync
+ * time (the chain resolver), so nothing in front of the store has to mirror the Sink.
+ */
+export interface BundleObserver {
+  put(source: SourceId, bundle: Bundle): void;
+  delete(source: SourceId, ref: string): void;
+  retain(source: SourceId, keep: ReadonlySet<string>): void;
+}
+
 /** Everything known about one source: its bundles and its health. */
 export interface SourceState {
   readonly id: SourceId;
@@ -44,6 +66,8 @@ export interface SourceState {
   scope: "cluster" | "namespace" | undefined;
   /** The latest probe of each remote endpoint by bundle ref, for probing sources (`kind: tls`). */
   readonly probes: Map<string, ProbeReport>;
+  /** The last error the source reported, with its message and location (status page, CLI). */
+  lastError: LastError | undefined;
 }
 
 export interface StoreOptions {
@@ -68,6 +92,9 @@ export class Store implements Sink {
   readonly #reasons: readonly Reason[];
   readonly #now: () => number;
   readonly #onFirstSync: ((state: SourceState) => void) | undefined;
+  #observer: BundleObserver | undefined;
+  /** The last failed Kubernetes API answer (`source_name="kube-api"`). */
+  lastApiError: LastError | undefined;
   /** `x509_panic_total` by component. */
   readonly panics = new Map<string, number>(PANIC_COMPONENTS.map((c) => [c, 0]));
   readonly parseDurations = new Histograms(PARSE_BUCKETS);
@@ -96,6 +123,12 @@ export class Store implements Sink {
     for (const item of bundle.items) {
       if (item.kind !== "error") continue;
       this.#count(state, item.reason, 1, bundle.kind);
+      this.#last(state, {
+        reason: item.reason,
+        message: item.message,
+        where: bundle.ref,
+        ...(bundle.kind ? { kind: bundle.kind } : {}),
+      });
       if (item.reason === "bad_passphrase" && item.format) {
         state.passphraseFailures.set(
           item.format,
@@ -103,11 +136,13 @@ export class Store implements Sink {
         );
       }
     }
+    this.#observer?.put(source, bundle);
   }
 
   delete(source: SourceId, ref: string): void {
     const state = this.#state(source);
     if (state.bundles.delete(ref)) state.lastChange = this.#now();
+    this.#observer?.delete(source, ref);
   }
 
   retain(source: SourceId, keep: ReadonlySet<string>): void {
@@ -118,6 +153,7 @@ export class Store implements Sink {
         state.lastChange = this.#now();
       }
     }
+    this.#observer?.retain(source, keep);
   }
 
   setUp(source: SourceId, up: boolean): void {
@@ -132,11 +168,14 @@ export class Store implements Sink {
   }
 
   countError(source: SourceId, reason: Reason, n = 1, kind?: string): void {
-    this.#count(this.#state(source), reason, n, kind);
+    const state = this.#state(source);
+    this.#count(state, reason, n, kind);
+    if (n > 0) this.#last(state, { reason, ...(kind ? { kind } : {}) });
   }
 
   countApiError(reason: KubeReason): void {
     this.apiErrors.set(reason, (this.apiErrors.get(reason) ?? 0) + 1);
+    this.lastApiError = { reason, at: this.#now() };
   }
 
   countPanic(component: string): void {
@@ -162,6 +201,7 @@ export class Store implements Sink {
   countTransportError(source: SourceId, resource: string, reason: string): void {
     const errors = this.#stream(source, resource).transportErrors;
     errors.set(reason, (errors.get(reason) ?? 0) + 1);
+    this.#last(this.#state(source), { reason, where: resource });
   }
 
   observeRequest(verb: string, resource: string, seconds: number): void {
@@ -173,7 +213,24 @@ export class Store implements Sink {
   }
 
   reportProbe(source: SourceId, report: ProbeReport): void {
-    this.#state(source).probes.set(report.ref, report);
+    const state = this.#state(source);
+    state.probes.set(report.ref, report);
+    if (!report.success) {
+      this.#last(state, {
+        reason: report.reason ?? "probe_failed",
+        ...(report.message ? { message: report.message } : {}),
+        where: report.target,
+      });
+    }
+  }
+
+  /** Tells `observer` of every bundle change from now on. */
+  observe(observer: BundleObserver): void {
+    this.#observer = observer;
+  }
+
+  #last(state: SourceState, e: Omit<LastError, "at">): void {
+    state.lastError = { ...e, at: this.#now() };
   }
 
   /** The bundle `ref` of `source`, if held. */
@@ -239,6 +296,7 @@ export class Store implements Sink {
         streams: new Map(),
         scope: undefined,
         probes: new Map(),
+        lastError: undefined,
       };
       this.#sources.set(key, state);
     }

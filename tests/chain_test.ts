@@ -4,7 +4,6 @@ import { chainProblem, Chains, chainVerified } from "../src/chain.ts";
 import { CertMetrics } from "../src/metrics/cert_metrics.ts";
 import { LabelSchema } from "../src/metrics/labels.ts";
 import { CertificateCache } from "../src/parse/cert_cache.ts";
-import { SinkTap } from "../src/sink_tap.ts";
 import { Store } from "../src/store.ts";
 import { makeCert, type TestCert } from "./testing/certs.ts";
 
@@ -34,17 +33,17 @@ function setup(roots: TestCert[] = []) {
   const chains = new Chains(cache);
   for (const r of roots) chains.addRoot(cache.parse(r.der));
   const store = new Store();
-  const tap = new SinkTap(store, { chains });
+  store.observe(chains);
   const bundle = (ref: string, ...certs: TestCert[]): Bundle => ({
     ref,
     location: { filepath: ref },
     items: certs.map((c, index): Item => ({ kind: "cert", index, cert: cache.parse(c.der) })),
   });
   const put = (b: Bundle) => {
-    tap.put(SRC, b);
+    store.put(SRC, b);
     return b;
   };
-  return { cache, chains, store, tap, bundle, put };
+  return { cache, chains, store, bundle, put };
 }
 
 Deno.test("Chains verify a leaf through its bundle's intermediate up to a configured root", async () => {
@@ -74,7 +73,7 @@ Deno.test("Chains report issuer_not_found, then re-resolve when the issuer arriv
   assert.ok(t.chains.version > before);
   assert.equal(chainVerified(t.chains.states(b)![0]!, now()), 1);
   // And again when the intermediate goes.
-  t.tap.delete(SRC, "/int.pem");
+  t.store.delete(SRC, "/int.pem");
   await t.chains.settled();
   assert.equal(t.chains.states(b)![0]!.reason, "issuer_not_found");
 });

@@ -4,7 +4,7 @@
  */
 import type { Config } from "../config/schema.ts";
 import { Logger } from "../log.ts";
-import { type Facts, prepareFacts } from "../sink_tap.ts";
+import { type Facts, prepareFacts } from "../facts.ts";
 import { createSource } from "../sources/kinds.ts";
 import { Store } from "../store.ts";
 
@@ -42,10 +42,9 @@ export async function scanOnce(config: Config, options: ScanOptions = {}): Promi
     const source = await createSource(spec, {
       cache: facts.cache,
       limits: config.limits,
-      sink: facts.tap,
+      sink: store,
       logger: logger.with({ source_kind: spec.kind, source_name: spec.name }),
     });
-    facts.tap.register(source.id);
     running.push(source.run(controller.signal));
   }
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);

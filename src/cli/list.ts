@@ -133,7 +133,7 @@ export async function listCommand(
     } else throw e;
     return 2;
   }
-  const { store, facts } = await scanOnce(loaded.config);
+  const { store } = await scanOnce(loaded.config);
   const now = Date.now() / 1000;
   const entries: Entry[] = [];
   const errors: { source: string; location: string; reason: string; message: string }[] = [];
@@ -207,7 +207,7 @@ export async function listCommand(
   }
   for (const s of store.sources()) {
     if (s.up) continue;
-    const last = facts.tap.lastError(s.id);
+    const last = s.lastError;
     err(
       `error: source ${s.id.name} is down${
         last ? `: ${last.reason}${last.where ? ` (${last.where})` : ""}` : ""

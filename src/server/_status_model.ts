@@ -1,12 +1,12 @@
 /**
- * What the status page shows, read from the store (and the sink tap, the chain
- * resolver) in one pass: certificates with their state, the summary, the
+ * What the status page shows, read from the store (and the chain resolver) in one
+ * pass: certificates with their state, the summary, the
  * weekly expiry counts, the errors, each source's health.
  */
 import type { Certificate, DistinguishedName } from "../bundle.ts";
 import { chainProblem, type ChainState, chainVerified } from "../chain.ts";
-import type { Facts } from "../sink_tap.ts";
-import type { Store } from "../store.ts";
+import type { Facts } from "../facts.ts";
+import type { LastError, Store } from "../store.ts";
 
 /** Upstream's chart alerts: `x509-certificate-exporter`'s critical and warning days. */
 export const CRITICAL_DAYS = 14;
@@ -157,7 +157,8 @@ export function statusModel(store: Store, facts: Facts | undefined, now: number)
         parts.push(`${resource} ${reason} ×${n}`);
       }
     }
-    const last = facts?.tap.lastError(s.id);
+    // Last errors are a running exporter's (with its facts), not a bare store's render.
+    const last = facts ? s.lastError : undefined;
     sources.push({
       kind: s.id.kind,
       name: s.id.name,
@@ -175,7 +176,9 @@ export function statusModel(store: Store, facts: Facts | undefined, now: number)
         : "",
     });
   }
-  if (kubeBacked || store.apiErrors.size > 0) sources.push(apiRow(store, facts, now));
+  if (kubeBacked || store.apiErrors.size > 0) {
+    sources.push(apiRow(store, facts ? store.lastApiError : undefined, now));
+  }
   for (const e of chains?.rootErrors ?? []) {
     errors.push({
       source: "metrics.chainRoots",
@@ -190,7 +193,7 @@ export function statusModel(store: Store, facts: Facts | undefined, now: number)
 }
 
 /** Upstream's `source_name="kube-api"`: failed Kubernetes API answers, whichever source asked. */
-function apiRow(store: Store, facts: Facts | undefined, now: number): SourceRow {
+function apiRow(store: Store, last: LastError | undefined, now: number): SourceRow {
   let total = 0;
   const parts: string[] = [];
   for (const [reason, n] of store.apiErrors) {
@@ -198,7 +201,6 @@ function apiRow(store: Store, facts: Facts | undefined, now: number): SourceRow 
     total += n;
     parts.push(`${reason} ×${n}`);
   }
-  const last = facts?.tap.lastApiError;
   return {
     kind: "kubernetes",
     name: "kube-api",

@@ -1,4 +1,4 @@
-import type { Facts } from "../sink_tap.ts";
+import type { Facts } from "../facts.ts";
 import type { Store } from "../store.ts";
 import { renderProbeTable } from "./_probe_status.ts";
 import { STATUS_CSS, STATUS_JS } from "./_status_assets.ts";
@@ -19,7 +19,7 @@ export interface StatusInfo {
   readonly configOrigin: string;
   readonly startedAt: number;
   readonly lastScrapeSeconds: number;
-  /** Last errors and chains, when the exporter runs with the sink tap. */
+  /** Chains and the parse cache, when the exporter runs with certificate facts. */
   readonly facts?: Facts;
 }
 
