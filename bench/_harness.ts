@@ -30,12 +30,22 @@ export interface Memory {
   rssMiB: number;
   /** Peak resident set since start (VmHWM), MiB. */
   peakMiB: number;
+  /**
+   * Anonymous resident memory (RssAnon), MiB: the heaps, without the pages of the
+   * binary and of other files, which are clean, shared and reclaimable, and grow
+   * once per code path first run.
+   */
+  anonMiB: number;
 }
 
 export function memory(pid: number): Memory {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0);
-  return { rssMiB: round(kb("VmRSS") / 1024), peakMiB: round(kb("VmHWM") / 1024) };
+  return {
+    rssMiB: round(kb("VmRSS") / 1024),
+    peakMiB: round(kb("VmHWM") / 1024),
+    anonMiB: round(kb("RssAnon") / 1024),
+  };
 }
 
 /** User + system CPU seconds of `pid` so far. */

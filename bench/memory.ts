@@ -4,7 +4,7 @@
  * and thread stacks live), and with `--inspector` a heap snapshot grouped by
  * type, heaviest first.
  *
- *   deno run -A bench/memory.ts --pid 1234 [--inspector http://127.0.0.1:9229]
+ *   deno run -A bench/memory.ts --pid 1234 [--inspector http://127.0.0.1:9229 [--save snap.heapsnapshot]]
  */
 import { connect } from "./profile.ts";
 
@@ -92,6 +92,8 @@ if (import.meta.main) {
     await session.send("HeapProfiler.collectGarbage");
     await session.send("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
     session.close();
+    const save = flag("save");
+    if (save) await Deno.writeTextFile(save, chunks.join(""));
     const rows = heapByType(JSON.parse(chunks.join("")));
     const heap = rows.reduce((n, r) => n + r[1], 0);
     console.log(`\nV8 heap snapshot: ${mib(heap / 1024)} MiB of live objects (self sizes)`);

@@ -36,6 +36,7 @@ export const RUNTIME_FLAGS: readonly string[] = [...PERMISSION_FLAGS, ...V8_FLAG
 /** Files read at run time that a compiled binary must embed. */
 export const INCLUDE_FILES: readonly string[] = [
   "src/config/default.yaml",
-  // Loaded as a Worker (basic auth), which deno compile does not follow by itself.
+  // Loaded as Workers (basic auth, PKCS#12), which deno compile does not follow by itself.
   "src/server/_bcrypt_worker.ts",
+  "src/parse/_pkcs12_worker.ts",
 ];

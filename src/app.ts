@@ -82,6 +82,8 @@ interface Generation {
   readonly facts: Facts;
   readonly controller: AbortController;
   readonly ids: Map<string, SourceId>;
+  /** Stops telling this generation's chains and render cache of the store's changes. */
+  readonly detach: () => void;
   running: Promise<void>;
 }
 
@@ -113,7 +115,7 @@ export async function startExporter(
   /** The exposition and sources of `l`, built but not started (sources register on build). */
   const build = async (l: LoadedConfig) => {
     const m = l.config.metrics;
-    const facts = await prepareFacts(store, m, l.config.limits);
+    const facts = await prepareFacts(m, l.config.limits);
     const certs = new CertMetrics(
       new LabelSchema({
         subjectFields: m.exposeSubjectFields,
@@ -131,6 +133,9 @@ export async function startExporter(
         ...facts.certOptions,
       },
     );
+    // Told of every bundle change: chains are resolved then, and a stale render is let go.
+    const detached = [certs, ...(facts.chains ? [facts.chains] : [])].map((o) => store.observe(o));
+    const detach = () => detached.forEach((unobserve) => unobserve());
     const exposition = new Exposition(store, certs, self, {
       keystores: keystoreSources(l.config.sources),
       exposeDiagnostics: m.exposeDiagnostics,
@@ -143,21 +148,26 @@ export async function startExporter(
       sources: l.config.sources.map(describeSource),
     });
     const sources: Source[] = [];
-    for (const spec of l.config.sources) {
-      const slog = logger.with({ source_kind: spec.kind, source_name: spec.name });
-      sources.push(
-        await createSource(spec, {
-          cache: facts.cache,
-          limits: l.config.limits,
-          sink: store,
-          logger: slog,
-        }),
-      );
+    try {
+      for (const spec of l.config.sources) {
+        const slog = logger.with({ source_kind: spec.kind, source_name: spec.name });
+        sources.push(
+          await createSource(spec, {
+            cache: facts.cache,
+            limits: l.config.limits,
+            sink: store,
+            logger: slog,
+          }),
+        );
+      }
+    } catch (err) {
+      detach();
+      throw err;
     }
     const ids = new Map(
       l.config.sources.map((s) => [`${s.kind}\u0000${s.name}`, { kind: s.kind, name: s.name }]),
     );
-    return { exposition, facts, sources, ids };
+    return { exposition, facts, sources, ids, detach };
   };
   const start = (l: LoadedConfig, built: Awaited<ReturnType<typeof build>>): Generation => {
     const controller = new AbortController();
@@ -172,6 +182,7 @@ export async function startExporter(
       facts: built.facts,
       controller,
       ids: built.ids,
+      detach: built.detach,
       running,
     };
   };
@@ -229,6 +240,7 @@ export async function startExporter(
       });
     }
     for (const [key, id] of old.ids) if (!built.ids.has(key)) store.unregister(id);
+    old.detach();
     current = start(l, built);
     self.exposeDiagnostics = l.config.metrics.exposeDiagnostics;
     logger.level = l.config.log.level;

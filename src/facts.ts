@@ -1,13 +1,12 @@
 /**
  * Certificate facts: the parse cache (which keeps what chains need only when they are
- * on) and the chain resolver, which the store tells of every bundle change, so chains
- * are resolved at sync time, never at scrape.
+ * on) and the chain resolver, which the store tells of every bundle change (the caller
+ * has it observe the store), so chains are resolved at sync time, never at scrape.
  */
 import { Chains } from "./chain.ts";
 import type { MetricsSettings } from "./config/schema.ts";
 import { CertificateCache } from "./parse/cert_cache.ts";
 import type { DecodeLimits } from "./parse/limits.ts";
-import type { Store } from "./store.ts";
 
 /** What `startExporter` builds for certificate facts: the cache, the resolver, the metric options. */
 export interface Facts {
@@ -16,9 +15,8 @@ export interface Facts {
   readonly certOptions: { readonly exposeInfo: boolean; readonly chains: Chains | undefined };
 }
 
-/** The parse cache and, with `exposeChain`, the chain resolver, told of `store`'s bundles. */
+/** The parse cache and, with `exposeChain`, the chain resolver. */
 export async function prepareFacts(
-  store: Store,
   metrics: MetricsSettings,
   limits: DecodeLimits,
 ): Promise<Facts> {
@@ -30,6 +28,5 @@ export async function prepareFacts(
       limits,
     })
     : undefined;
-  if (chains) store.observe(chains);
   return { cache, chains, certOptions: { exposeInfo: metrics.exposeInfo, chains } };
 }

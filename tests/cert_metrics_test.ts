@@ -254,8 +254,9 @@ Deno.test("CertMetrics.renderBody() caches each encoding until the store changes
     ReadableStream.from<BufferSource>([gz1.deflated.deflate])
       .pipeThrough(new DecompressionStream("deflate-raw")),
   ).bytes();
-  assert.deepEqual(inflated, plain.plain, "gzip and plain bodies hold the same text");
-  assert.equal(new TextDecoder().decode(plain.plain), metrics.render(store, NOW));
+  const text = await new Blob([...plain.plain]).bytes();
+  assert.deepEqual(inflated, text, "gzip and plain bodies hold the same text");
+  assert.equal(new TextDecoder().decode(text), metrics.render(store, NOW));
 
   store.put(FILE, bundle("/b.pem", "2"));
   const gz3 = await metrics.renderBody(store, NOW + 3, true);
@@ -269,4 +270,46 @@ Deno.test("CertMetrics.renderBody() caches each encoding until the store changes
     metrics.renderBody(store, NOW + 4, true),
   ]);
   assert.equal(x.deflated, y.deflated);
+});
+
+Deno.test("CertMetrics writes a long text in chunks, each when asked, equal to the one-go render", async () => {
+  const store = new Store();
+  for (let i = 0; i < 2000; i++) {
+    store.put(FILE, {
+      ref: `/pki/${i}.pem`,
+      location: { filepath: `/pki/${i}.pem` },
+      items: [{ kind: "cert", index: 0, cert: cert({ serial: String(i) }) }],
+    });
+  }
+  const metrics = new CertMetrics(new LabelSchema());
+  const body = await metrics.renderBody(store, NOW, false);
+  const chunks = [...body.plain!];
+  assert.ok(chunks.length > 1, `${chunks.length} chunk(s)`);
+  assert.ok(chunks.every((c) => c.length <= 64 * 1024));
+  assert.deepEqual(await new Blob(chunks).bytes(), metrics.renderBytes(store, NOW));
+});
+
+Deno.test("CertMetrics observing the store lets its last render go once a bundle changes", async () => {
+  const store = new Store();
+  const metrics = new CertMetrics(new LabelSchema());
+  const stop = store.observe(metrics);
+  store.put(FILE, {
+    ref: "/a.pem",
+    location: { filepath: "/a.pem" },
+    items: [{ kind: "cert", index: 0, cert: cert({ serial: "1" }) }],
+  });
+  await metrics.renderBody(store, NOW, true);
+  assert.equal(metrics.holdsRender, true);
+  store.retain(FILE, new Set(["/a.pem"]));
+  assert.equal(metrics.holdsRender, true, "a poll that removed nothing keeps it");
+  store.delete(FILE, "/a.pem");
+  assert.equal(metrics.holdsRender, false, "the deleted bundle's rows are not held until a scrape");
+  stop();
+  await metrics.renderBody(store, NOW, true);
+  store.put(FILE, {
+    ref: "/b.pem",
+    location: { filepath: "/b.pem" },
+    items: [{ kind: "cert", index: 0, cert: cert({ serial: "2" }) }],
+  });
+  assert.equal(metrics.holdsRender, true, "no longer observing");
 });

@@ -163,7 +163,8 @@ Deno.test("Exposition with gzip sends one gzip body holding the same families", 
   const { e } = exposition(store);
   const gz = await e.render(true);
   assert.equal(gz.encoding, "gzip");
-  assert.deepEqual([...gz.chunks[0]!.subarray(0, 2)], [0x1f, 0x8b]);
+  assert.deepEqual([...[...gz.chunks][0]!.subarray(0, 2)], [0x1f, 0x8b]);
+  assert.equal(gz.length, [...gz.chunks].reduce((n, c) => n + c.length, 0));
   const zipped = await text(gz);
   const plain = await text(await e.render(false));
   assert.equal(plain.startsWith("# HELP x509_source_up"), true);
@@ -175,7 +176,11 @@ Deno.test("Exposition with gzip sends one gzip body holding the same families", 
 Deno.test("Exposition without gzip sends the text as is", async () => {
   const body = await exposition(filledStore()).e.render(false);
   assert.equal(body.encoding, "identity");
-  assert.equal(body.chunks.length, 2);
+  assert.equal(body.length, undefined, "written as it is read: no length up front");
+  assert.match(
+    new TextDecoder().decode(await new Blob([...body.chunks]).bytes()),
+    /^x509_cert_not_after\{/m,
+  );
 });
 
 Deno.test("Exposition picks up a bundle put after the previous scrape", async () => {

@@ -54,6 +54,19 @@ Deno.test("readRegularFile() refuses a FIFO, a device and an oversized file with
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("readRegularFile() holds the limit for what is read, not for what stat said", async () => {
+  // procfs files stat as 0 bytes, as a file that grew after the stat would: the bytes count.
+  assert.equal((await Deno.stat("/proc/self/status")).size, 0);
+  const status = new TextDecoder().decode(await readRegularFile("/proc/self/status", 1 << 20));
+  assert.match(status, /^Name:/);
+  await assert.rejects(readRegularFile("/proc/self/status", 64), FileTooLargeError);
+  // An exact fit is not over the limit.
+  const dir = await Deno.makeTempDir({ prefix: "x509-hostile-" });
+  await Deno.writeFile(`${dir}/exact`, new Uint8Array(5000).fill(65));
+  assert.equal((await readRegularFile(`${dir}/exact`, 5000)).length, 5000);
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("FileSource: a 700 MiB sparse file is one too_large item and the good file beside it is exported", async () => {
   const good = await makeCert({ serial: "0a" });
   const dir = await Deno.makeTempDir({ prefix: "x509-hostile-" });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { loadKubeconfig } from "../src/kube/kubeconfig.ts";
+import { NotRegularFileError } from "../src/fs.ts";
 
 const b64 = (s: string) => btoa(s);
 
@@ -34,17 +35,28 @@ users:
   - { name: u2, user: { token: s3cret } }
 `,
   });
-  const prod = loadKubeconfig({ kubeconfig: `${d}/config`, env: noEnv });
+  const prod = loadKubeconfig({ maxFileBytes: 1 << 20, kubeconfig: `${d}/config`, env: noEnv });
   assert.equal(prod.server, "https://prod.example:6443");
   assert.equal(prod.caPem, "CA PEM");
   assert.equal(prod.certPem, "CERT PEM");
   assert.equal(prod.keyPem, "KEY PEM");
   assert.deepEqual(await prod.headers(), { "Impersonate-User": "auditor" });
-  const dev = loadKubeconfig({ kubeconfig: `${d}/config`, context: "dev", env: noEnv });
+  const dev = loadKubeconfig({
+    maxFileBytes: 1 << 20,
+    kubeconfig: `${d}/config`,
+    context: "dev",
+    env: noEnv,
+  });
   assert.equal(dev.caPem, "DEV CA");
   assert.deepEqual(await dev.headers(), { Authorization: "Bearer s3cret" });
   assert.throws(
-    () => loadKubeconfig({ kubeconfig: `${d}/config`, context: "nope", env: noEnv }),
+    () =>
+      loadKubeconfig({
+        maxFileBytes: 1 << 20,
+        kubeconfig: `${d}/config`,
+        context: "nope",
+        env: noEnv,
+      }),
     /Context "nope" not found/,
   );
 });
@@ -57,7 +69,7 @@ Deno.test("loadKubeconfig() merges a KUBECONFIG list: the first file that names 
     "token": "from-a-file\n",
   });
   const env = (n: string) => (n === "KUBECONFIG" ? `${d}/a:${d}/missing:${d}/b` : undefined);
-  const t = loadKubeconfig({ env });
+  const t = loadKubeconfig({ maxFileBytes: 1 << 20, env });
   assert.equal(t.server, "http://127.0.0.1:1");
   assert.deepEqual(await t.headers(), { Authorization: "Bearer from-a-file" });
 });
@@ -70,7 +82,7 @@ Deno.test("loadKubeconfig() uses the in-cluster service account when no kubeconf
       KUBERNETES_SERVICE_PORT: "443",
       HOME: "/nonexistent",
     } as Record<string, string>)[n];
-  const t = loadKubeconfig({ env, serviceAccountDir: sa });
+  const t = loadKubeconfig({ maxFileBytes: 1 << 20, env, serviceAccountDir: sa });
   assert.equal(t.server, "https://[fd00::1]:443");
   assert.equal(t.caPem, "CLUSTER CA");
   assert.deepEqual(await t.headers(), { Authorization: "Bearer pod-token" });
@@ -93,6 +105,29 @@ users:
       exec: { apiVersion: client.authentication.k8s.io/v1, command: ${d}/cred.sh, interactiveMode: Never }
 `,
   );
-  const t = loadKubeconfig({ kubeconfig: `${d}/config`, env: noEnv });
+  const t = loadKubeconfig({ maxFileBytes: 1 << 20, kubeconfig: `${d}/config`, env: noEnv });
   assert.deepEqual(await t.headers(), { Authorization: "Bearer from-exec" });
+});
+
+Deno.test("loadKubeconfig() refuses a device, a FIFO or an oversized file at once, never reading it", async () => {
+  const cluster = (ca: string) =>
+    `current-context: x\ncontexts: [{ name: x, context: { cluster: c } }]\nclusters: [{ name: c, cluster: { server: "https://127.0.0.1:1", certificate-authority: ${ca} } }]\n`;
+  const d = await dir({ "zero": cluster("/dev/zero"), "big": "# " + "x".repeat(2048) + "\n" });
+  await Deno.writeTextFile(`${d}/fifo`, cluster(`${d}/ca.fifo`));
+  const mk = await new Deno.Command("mkfifo", { args: [`${d}/ca.fifo`] }).output();
+  assert.ok(mk.success);
+  const started = performance.now();
+  assert.throws(
+    () => loadKubeconfig({ maxFileBytes: 1 << 20, kubeconfig: `${d}/zero`, env: noEnv }),
+    NotRegularFileError,
+  );
+  assert.throws(
+    () => loadKubeconfig({ maxFileBytes: 1 << 20, kubeconfig: `${d}/fifo`, env: noEnv }),
+    NotRegularFileError,
+  );
+  assert.throws(
+    () => loadKubeconfig({ maxFileBytes: 1024, kubeconfig: `${d}/big`, env: noEnv }),
+    /over the limit of 1024/,
+  );
+  assert.ok(performance.now() - started < 1000, "nothing was read or waited on");
 });

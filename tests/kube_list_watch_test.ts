@@ -86,7 +86,7 @@ async function withListWatch(
   const server = KubeApiServer.start({ bookmarkIntervalMs: 100, ...opts.server });
   const dir = await Deno.makeTempDir();
   await server.writeKubeconfig(`${dir}/config`);
-  const client = KubeClient.fromKubeconfig({ kubeconfig: `${dir}/config` });
+  const client = KubeClient.fromKubeconfig({ maxFileBytes: 1 << 20, kubeconfig: `${dir}/config` });
   for (let i = 0; i < (opts.seed ?? 3); i++) server.upsert("secrets", secret("ns", `s${i}`));
   const rec = new Recorder();
   const lw = new ListWatch(client, {
@@ -293,8 +293,8 @@ Deno.test("TLS with a CA, client certificate and bearer token from a generated k
       clientKey: pki.clientKey,
     });
     await server.writeKubeconfig(`${dir}/bad`, { token: "wrong" });
-    const good = KubeClient.fromKubeconfig({ kubeconfig: `${dir}/good` });
-    const bad = KubeClient.fromKubeconfig({ kubeconfig: `${dir}/bad` });
+    const good = KubeClient.fromKubeconfig({ maxFileBytes: 1 << 20, kubeconfig: `${dir}/good` });
+    const bad = KubeClient.fromKubeconfig({ maxFileBytes: 1 << 20, kubeconfig: `${dir}/bad` });
     clients.push(good, bad);
     assert.match(good.server, /^https:\/\/127\.0\.0\.1:/);
     const res = await good.get("/api/v1/secrets", {}, new AbortController().signal);
@@ -303,7 +303,7 @@ Deno.test("TLS with a CA, client certificate and bearer token from a generated k
       name: "KubeHttpError",
       status: 401,
     });
-    const target = loadKubeconfig({ kubeconfig: `${dir}/good` });
+    const target = loadKubeconfig({ maxFileBytes: 1 << 20, kubeconfig: `${dir}/good` });
     assert.match(target.certPem ?? "", /BEGIN CERTIFICATE/);
   } finally {
     for (const c of clients) c.close();

@@ -34,7 +34,8 @@ export async function scanOnce(config: Config, options: ScanOptions = {}): Promi
       chainRoots: [...config.metrics.chainRoots, ...(options.chainRoots ?? [])],
     }
     : config.metrics;
-  const facts = await prepareFacts(store, metrics, config.limits);
+  const facts = await prepareFacts(metrics, config.limits);
+  if (facts.chains) store.observe(facts.chains);
   const logger = options.logger ?? new Logger({ level: "error" });
   const controller = new AbortController();
   const running: Promise<void>[] = [];

@@ -13,6 +13,8 @@ export interface KubeClientOptions {
   kubeconfig?: string;
   /** Context to use instead of the kubeconfig's current one. */
   context?: string;
+  /** Largest kubeconfig or credential file read (see {@link loadKubeconfig}). */
+  maxFileBytes: number;
   /** Client-side limit on requests, shared by everything using this client. */
   rateLimit?: RateLimit;
   clock?: Clock;
@@ -66,9 +68,10 @@ export class KubeClient {
   }
 
   /** A client for the kubeconfig found as {@link loadKubeconfig} describes. */
-  static fromKubeconfig(opts: KubeClientOptions = {}): KubeClient {
+  static fromKubeconfig(opts: KubeClientOptions): KubeClient {
     return new KubeClient(
       loadKubeconfig({
+        maxFileBytes: opts.maxFileBytes,
         ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
         ...(opts.context ? { context: opts.context } : {}),
       }),

@@ -8,7 +8,7 @@
  */
 import { dirname, isAbsolute, join } from "node:path";
 import { type KubeconfigDocument, parseKubeconfig } from "../kubeconfig_file.ts";
-import { isFileSync } from "../fs.ts";
+import { isFileSync, readRegularFileSync } from "../fs.ts";
 
 const SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount";
 /** Bound service-account tokens rotate (hourly by default): re-read this often. */
@@ -36,43 +36,58 @@ export interface LoadOptions {
   readonly env?: (name: string) => string | undefined;
   /** Where the pod's service account is mounted. @default "/var/run/secrets/kubernetes.io/serviceaccount" */
   readonly serviceAccountDir?: string;
+  /**
+   * Largest kubeconfig, CA, certificate, key or token file read (`limits.maxInputBytes`):
+   * each is stat'ed first, so `/dev/zero` or a FIFO named in a kubeconfig fails at once
+   * instead of eating memory or blocking startup.
+   */
+  readonly maxFileBytes: number;
 }
 
 /** Loads the API target in the documented order of precedence. */
-export function loadKubeconfig(opts: LoadOptions = {}): KubeTarget {
+export function loadKubeconfig(opts: LoadOptions): KubeTarget {
   const env = opts.env ?? ((n: string) => Deno.env.get(n));
-  if (opts.kubeconfig) return fromFiles([opts.kubeconfig], opts.context);
+  const read = (path: string) =>
+    new TextDecoder().decode(readRegularFileSync(path, opts.maxFileBytes));
+  if (opts.kubeconfig) return fromFiles([opts.kubeconfig], opts.context, read);
   const list = env("KUBECONFIG");
-  if (list) return fromFiles(list.split(":").filter(Boolean), opts.context);
+  if (list) return fromFiles(list.split(":").filter(Boolean), opts.context, read);
   const host = env("KUBERNETES_SERVICE_HOST");
   const sa = opts.serviceAccountDir ?? SERVICE_ACCOUNT;
   if (host && isFileSync(`${sa}/token`)) {
-    return inCluster(host, env("KUBERNETES_SERVICE_PORT") ?? "443", sa);
+    return inCluster(host, env("KUBERNETES_SERVICE_PORT") ?? "443", sa, read);
   }
-  return fromFiles([join(env("HOME") ?? "/", ".kube", "config")], opts.context);
+  return fromFiles([join(env("HOME") ?? "/", ".kube", "config")], opts.context, read);
 }
 
-function inCluster(host: string, port: string, sa: string): KubeTarget {
-  const token = cachedFile(`${sa}/token`);
+/** Reads a small text file (bounded: see {@link LoadOptions.maxFileBytes}). */
+type ReadText = (path: string) => string;
+
+function inCluster(host: string, port: string, sa: string, read: ReadText): KubeTarget {
+  const token = cachedFile(`${sa}/token`, read);
   return {
     server: `https://${host.includes(":") ? `[${host}]` : host}:${port}`,
-    caPem: Deno.readTextFileSync(`${sa}/ca.crt`),
+    caPem: read(`${sa}/ca.crt`),
     skipTLSVerify: false,
     origin: "in-cluster service account",
     headers: async () => ({ Authorization: `Bearer ${(await token()).trim()}` }),
   };
 }
 
-/** A file's content, re-read at most every TOKEN_TTL_MS. */
-function cachedFile(path: string): () => Promise<string> {
+/** A file's content, re-read at most every TOKEN_TTL_MS (a token file is a few KiB: read in one go). */
+function cachedFile(path: string, read: ReadText): () => Promise<string> {
   let value = "";
   let at = -Infinity;
-  return async () => {
+  return () => {
     if (Date.now() - at > TOKEN_TTL_MS) {
-      value = await Deno.readTextFile(path);
+      try {
+        value = read(path);
+      } catch (err) {
+        return Promise.reject(err);
+      }
       at = Date.now();
     }
-    return value;
+    return Promise.resolve(value);
   };
 }
 
@@ -80,13 +95,17 @@ function cachedFile(path: string): () => Promise<string> {
  * Merges kubeconfig files as kubectl does (the first file that defines a name
  * or the current context wins) and resolves the current context.
  */
-function fromFiles(files: readonly string[], contextOverride: string | undefined): KubeTarget {
+function fromFiles(
+  files: readonly string[],
+  contextOverride: string | undefined,
+  read: ReadText,
+): KubeTarget {
   const pick = new Map<string, { value: Readonly<Record<string, unknown>>; dir: string }>();
   let current: string | undefined;
   for (const file of files) {
     let doc: KubeconfigDocument;
     try {
-      doc = parseKubeconfig(Deno.readTextFileSync(file));
+      doc = parseKubeconfig(read(file));
     } catch (err) {
       if (files.length > 1 && err instanceof Deno.errors.NotFound) continue; // kubectl skips them too
       throw new Error(`Cannot load kubeconfig ${file}: ${(err as Error).message}`, { cause: err });
@@ -115,9 +134,14 @@ function fromFiles(files: readonly string[], contextOverride: string | undefined
   const u = user?.value ?? {};
   const server = String(c.server ?? "").replace(/\/+$/, "");
   if (!server) throw new Error(`Cluster "${context.cluster}" has no server in ${where}`);
-  const caPem = material(c["certificate-authority-data"], c["certificate-authority"], cluster.dir);
-  const certPem = material(u["client-certificate-data"], u["client-certificate"], user?.dir);
-  const keyPem = material(u["client-key-data"], u["client-key"], user?.dir);
+  const caPem = material(
+    c["certificate-authority-data"],
+    c["certificate-authority"],
+    cluster.dir,
+    read,
+  );
+  const certPem = material(u["client-certificate-data"], u["client-certificate"], user?.dir, read);
+  const keyPem = material(u["client-key-data"], u["client-key"], user?.dir, read);
   return {
     server,
     ...(caPem ? { caPem } : {}),
@@ -126,12 +150,17 @@ function fromFiles(files: readonly string[], contextOverride: string | undefined
     ...(typeof c["proxy-url"] === "string" ? { proxyUrl: c["proxy-url"] } : {}),
     skipTLSVerify: c["insecure-skip-tls-verify"] === true,
     origin: `${where} (context ${contextName})`,
-    headers: userHeaders(u, user?.dir, files[0]!, contextName),
+    headers: userHeaders(u, user?.dir, files[0]!, contextName, read),
   };
 }
 
 /** PEM text from a `*-data` field (base64) or the file it names (relative to its kubeconfig). */
-function material(data: unknown, file: unknown, dir: string | undefined): string | undefined {
+function material(
+  data: unknown,
+  file: unknown,
+  dir: string | undefined,
+  read: ReadText,
+): string | undefined {
   if (typeof data === "string" && data !== "") {
     try {
       return new TextDecoder().decode(Uint8Array.fromBase64(data));
@@ -140,7 +169,7 @@ function material(data: unknown, file: unknown, dir: string | undefined): string
     }
   }
   if (typeof file === "string" && file !== "") {
-    return Deno.readTextFileSync(isAbsolute(file) || !dir ? file : join(dir, file));
+    return read(isAbsolute(file) || !dir ? file : join(dir, file));
   }
   return undefined;
 }
@@ -150,6 +179,7 @@ function userHeaders(
   dir: string | undefined,
   file: string,
   context: string,
+  read: ReadText,
 ): () => Promise<Record<string, string>> {
   const extra: Record<string, string> = {};
   if (typeof u.as === "string") extra["Impersonate-User"] = u.as;
@@ -158,8 +188,11 @@ function userHeaders(
     return () => Promise.resolve(h);
   }
   if (typeof u.tokenFile === "string" && u.tokenFile !== "") {
-    const read = cachedFile(isAbsolute(u.tokenFile) || !dir ? u.tokenFile : join(dir, u.tokenFile));
-    return async () => ({ ...extra, Authorization: `Bearer ${(await read()).trim()}` });
+    const token = cachedFile(
+      isAbsolute(u.tokenFile) || !dir ? u.tokenFile : join(dir, u.tokenFile),
+      read,
+    );
+    return async () => ({ ...extra, Authorization: `Bearer ${(await token()).trim()}` });
   }
   if (typeof u.username === "string") {
     const h = {

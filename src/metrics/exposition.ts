@@ -62,15 +62,31 @@ export class Exposition {
     const kube = renderKubeMetrics(this.#store, { exposeDiagnostics: this.#exposeDiagnostics });
     const probes = renderProbeMetrics(this.#store);
     const fresh = encoder.encode(rest + await this.#self.render(this.#store) + kube + probes);
-    const chunks = certs.deflated ? gzipMember(fresh, certs.deflated) : [fresh, certs.plain];
-    return { encoding: certs.deflated ? "gzip" : "identity", chunks };
+    if (certs.deflated) {
+      const chunks = gzipMember(fresh, certs.deflated);
+      return { encoding: "gzip", chunks, length: chunks.reduce((n, c) => n + c.length, 0) };
+    }
+    const text = certs.plain;
+    return {
+      encoding: "identity",
+      chunks: (function* () {
+        yield fresh;
+        yield* text;
+      })(),
+    };
   }
 }
 
-/** A `/metrics` body, as chunks sent as they are (the cached parts are never copied). */
+/**
+ * A `/metrics` body, as chunks sent as they are (the cached parts are never
+ * copied). The text's chunks are written as the response reads them, so its
+ * length is not known up front.
+ */
 export interface Body {
   readonly encoding: "gzip" | "identity";
-  readonly chunks: readonly Uint8Array<ArrayBuffer>[];
+  readonly chunks: Iterable<Uint8Array<ArrayBuffer>>;
+  /** Bytes in all, when known before the body is written (gzip). */
+  readonly length?: number;
 }
 
 const encoder = new TextEncoder();

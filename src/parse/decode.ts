@@ -8,11 +8,18 @@ import { readTlv } from "./der.ts";
 import { extractJksCertificates, isJks } from "./jks.ts";
 import type { DecodeLimits } from "./limits.ts";
 import { hasPemMarker, pemBlocks } from "./pem.ts";
-import { extractPkcs12Certificates, isPkcs12Like } from "./pkcs12.ts";
+import { isPkcs12Like } from "./pkcs12.ts";
+import {
+  extractPkcs12Here,
+  extractPkcs12Off,
+  type KeystoreOutcome,
+  type Pkcs12Job,
+} from "./pkcs12_job.ts";
 
 export type { DecodeLimits } from "./limits.ts";
 
 import type { Format } from "../format.ts";
+import { SLICE_MS } from "../steps.ts";
 export { type Format, FORMATS } from "../format.ts";
 
 export interface DecodeOptions {
@@ -31,6 +38,13 @@ export interface DecodeOptions {
 const CERT_BLOCKS = new Set(["CERTIFICATE", "TRUSTED CERTIFICATE", "X509 CERTIFICATE"]);
 /** RFC 7468 says `X509 CRL`; some tools (WebCrypto libraries) write plain `CRL`. */
 const CRL_BLOCKS = new Set(["X509 CRL", "CRL"]);
+
+/**
+ * The decode as steps: it yields `undefined` between units of work, or a
+ * PKCS#12 job for its driver to run (here or in the worker), and is resumed
+ * with the job's outcome.
+ */
+type DecodeSteps<T> = Generator<Pkcs12Job | undefined, T, KeystoreOutcome | undefined>;
 
 /** What a format made of the data: null when the data is plainly not of that format. */
 type Attempt = Item[] | null;
@@ -67,7 +81,7 @@ export function decodeItems(data: Uint8Array, options: DecodeOptions): Item[] {
   const timer = new BusyTimer();
   const steps = decodeSteps(data, options, timer);
   let step = steps.next();
-  while (!step.done) step = steps.next();
+  while (!step.done) step = steps.next(step.value ? extractPkcs12Here(step.value) : undefined);
   return step.value;
 }
 
@@ -76,15 +90,17 @@ export interface AsyncDecodeOptions extends DecodeOptions {
    * Longest stretch of decoding between two returns to the event loop, in
    * milliseconds: a 5,000-certificate bundle then never holds a scrape or a
    * probe for longer than this (plus the one item in progress).
-   * @default 20
+   * @default SLICE_MS
    */
   readonly sliceMs?: number;
 }
 
 /**
  * {@link decodeItems}, returning to the event loop (a macrotask, so timers and
- * I/O run) whenever it has worked `sliceMs` without a break. Same items, same
- * order; `onParse` gets the time spent decoding, not the time spent waiting.
+ * I/O run) whenever it has worked `sliceMs` without a break, with PKCS#12
+ * extractions run in the keystore worker. Same items, same order; `onParse`
+ * gets the time spent decoding (the worker's included), not the time spent
+ * waiting for the event loop.
  */
 export async function decodeItemsAsync(
   data: Uint8Array,
@@ -92,14 +108,17 @@ export async function decodeItemsAsync(
 ): Promise<Item[]> {
   // A small input cannot hold the loop for long (64 KiB is ~40 certificates, a few ms):
   // decoded in one go, without the stepping's cost (0.6 s of files-10k's first sync).
-  if (data.length <= SMALL_INPUT) return decodeItems(data, options);
-  const sliceMs = options.sliceMs ?? 20;
+  const small = data.length <= SMALL_INPUT;
+  const sliceMs = options.sliceMs ?? SLICE_MS;
   const timer = new BusyTimer();
   const steps = decodeSteps(data, options, timer);
+  let outcome: KeystoreOutcome | undefined;
   while (true) {
-    const step = steps.next();
+    const step = steps.next(outcome);
+    outcome = undefined;
     if (step.done) return step.value;
-    if (timer.slice() >= sliceMs) {
+    if (step.value) outcome = await extractPkcs12Off(step.value);
+    else if (!small && timer.slice() >= sliceMs) {
       timer.pause();
       await new Promise((resolve) => setTimeout(resolve, 0));
       timer.resume();
@@ -138,7 +157,7 @@ function* decodeSteps(
   data: Uint8Array,
   options: DecodeOptions,
   timer: BusyTimer,
-): Generator<void, Item[], void> {
+): DecodeSteps<Item[]> {
   const { limits } = options;
   if (data.length > limits.maxInputBytes) {
     return [
@@ -177,46 +196,45 @@ function* attempt(
   format: Format,
   data: Uint8Array,
   options: DecodeOptions,
-): Generator<void, Attempt, void> {
+): DecodeSteps<Attempt> {
   const { cache, limits } = options;
   switch (format) {
     case "pem":
       return hasPemMarker(data) ? yield* decodePem(data, cache, limits) : null;
     case "der":
       return decodeDer(data, cache);
-    case "pkcs12":
+    case "pkcs12": {
       if (!isPkcs12Like(data)) return null;
-      return yield* keystore(
-        "pkcs12",
-        () => extractPkcs12Certificates(data, options.passphrases?.pkcs12 ?? [""], limits),
-        cache,
-        limits,
-      );
-    case "jks":
+      const passphrases = options.passphrases?.pkcs12 ?? [""];
+      const outcome = yield { data, passphrases, limits };
+      return yield* keystore("pkcs12", outcome!, cache, limits);
+    }
+    case "jks": {
       if (!isJks(data)) return null;
-      return yield* keystore(
-        "jks",
-        () => extractJksCertificates(data, options.passphrases?.jks ?? [""], limits),
-        cache,
-        limits,
-      );
+      let outcome: KeystoreOutcome;
+      try {
+        outcome = { ders: extractJksCertificates(data, options.passphrases?.jks ?? [""], limits) };
+      } catch (err) {
+        const { reason, message } = errorItemFrom(err, "bad_jks");
+        outcome = { reason, message };
+      }
+      return yield* keystore("jks", outcome, cache, limits);
+    }
   }
 }
 
 function* keystore(
   format: "pkcs12" | "jks",
-  extract: () => Uint8Array[],
+  outcome: KeystoreOutcome,
   cache: CertificateCache,
   limits: DecodeLimits,
-): Generator<void, Item[], void> {
+): DecodeSteps<Item[]> {
   const malformed = format === "pkcs12" ? "bad_pkcs12" : "bad_jks";
-  let ders: Uint8Array[];
-  try {
-    ders = extract();
-  } catch (err) {
-    const item: ErrorItem = { ...errorItemFrom(err, malformed), whole: true };
+  if (outcome.reason !== undefined) {
+    const item: ErrorItem = wholeError(outcome.reason, outcome.message);
     return [item.reason === "bad_passphrase" ? { ...item, format } : item];
   }
+  const ders = outcome.ders;
   if (ders.length === 0) return [wholeError("no_certificate_found", `Empty ${format} keystore`)];
   // Upstream fails the whole store on one unparsable certificate (bad_pkcs12 / bad_jks);
   // the same reason here, but the good certificates beside it are kept.
@@ -236,7 +254,7 @@ function* decodePem(
   data: Uint8Array,
   cache: CertificateCache,
   limits: DecodeLimits,
-): Generator<void, Item[], void> {
+): DecodeSteps<Item[]> {
   const items = new ItemCollector(limits);
   const text = new TextDecoder("utf-8", { fatal: false }).decode(data);
   for (const block of pemBlocks(text)) {

@@ -67,18 +67,30 @@ export function createHandler(o: RoutesOptions): Handler {
         const body = await o.exposition.render(acceptsGzip(req.headers.get("accept-encoding")));
         const headers: Record<string, string> = {
           "content-type": CONTENT_TYPE,
-          "content-length": String(body.chunks.reduce((n, c) => n + c.length, 0)),
           "vary": "Accept-Encoding",
         };
+        if (body.length !== undefined) headers["content-length"] = String(body.length);
         if (body.encoding === "gzip") headers["content-encoding"] = "gzip";
         if (req.method === "HEAD") return new Response(null, { headers });
-        // Chunks go out as they are: the cached certificate part is never copied.
+        // Chunks go out as they are (the cached certificate part is never copied), each
+        // written when the connection asks for it: a slow reader holds one chunk, not the text.
+        const chunks = body.chunks[Symbol.iterator]();
         const stream = new ReadableStream<Uint8Array>({
-          start(c) {
-            for (const p of body.chunks) c.enqueue(p);
-            c.close();
+          pull(c) {
+            try {
+              const next = chunks.next();
+              if (next.done) c.close();
+              else c.enqueue(next.value);
+            } catch (err) {
+              o.onPanic?.("scrape", err);
+              o.logger.error("Writing /metrics failed", { error: err });
+              c.error(err);
+            }
           },
-        });
+          cancel() {
+            chunks.return?.();
+          },
+        }, { highWaterMark: 0 });
         return new Response(stream, { headers });
       }
       if (path === "/") {

@@ -12,6 +12,7 @@ import { ListWatch } from "../kube/list_watch.ts";
 import type { RateLimit } from "../kube/rate_limiter.ts";
 import { type KubeObject, objectKey, type ResourceRef } from "../kube/resource.ts";
 import type { Logger } from "../log.ts";
+import type { DecodeLimits } from "../parse/limits.ts";
 import type { Sink } from "../sink.ts";
 import type { SourceDeps } from "./kind.ts";
 import type { ObjectDecoder } from "./kube_objects.ts";
@@ -84,7 +85,7 @@ interface Stream {
  */
 export async function connectKube(
   config: { kubeconfig: string; rateLimit: RateLimit },
-  o: { id: SourceId; sink: Sink; logger: Logger },
+  o: { id: SourceId; sink: Sink; logger: Logger; limits: DecodeLimits },
   signal: AbortSignal,
 ): Promise<KubeClient | undefined> {
   while (!signal.aborted) {
@@ -92,6 +93,7 @@ export async function connectKube(
       return KubeClient.fromKubeconfig({
         ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}),
         rateLimit: config.rateLimit,
+        maxFileBytes: o.limits.maxInputBytes,
       });
     } catch (err) {
       o.logger.error("Cannot set up the Kubernetes client", { error: err });

@@ -70,7 +70,10 @@ export async function withSource(
     "test.yaml",
   ).config.sources[0]!;
   const store = new Store();
-  const client = KubeClient.fromKubeconfig({ kubeconfig: `${dir}/kubeconfig` });
+  const client = KubeClient.fromKubeconfig({
+    maxFileBytes: 1 << 20,
+    kubeconfig: `${dir}/kubeconfig`,
+  });
   const deps = {
     ...sourceDeps(store),
     client,
