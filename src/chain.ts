@@ -569,6 +569,8 @@ export class Chains {
     ) => {
       let issuersNotAfter = Infinity;
       for (const c of path) issuersNotAfter = Math.min(issuersNotAfter, c.notAfter);
+      // Thousands of leaves behind one missing issuer share one message.
+      if (extra.message !== undefined) extra = { ...extra, message: shared(extra.message) };
       const state: ChainState = {
         path,
         anchored,
@@ -674,6 +676,17 @@ function verdictProblem(
       message: `Cannot check a ${cert.signatureAlgorithm || "signature"} signature`,
     }
     : { reason: "unverifiable", message: "The signed bytes are no longer held" };
+}
+
+const SHARED = new Map<string, string>();
+
+/** One copy of a message however many states carry it (bounded: cleared past 10,000). */
+function shared(message: string): string {
+  const known = SHARED.get(message);
+  if (known !== undefined) return known;
+  if (SHARED.size >= 10_000) SHARED.clear();
+  SHARED.set(message, message);
+  return message;
 }
 
 function dnText(dn: Certificate["issuer"]): string {

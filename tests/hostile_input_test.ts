@@ -202,3 +202,25 @@ Deno.test("decodeItemsAsync() gives the same items as decodeItems() and never ho
   assert.deepEqual(items.map(summary), sync.map(summary));
   assert.ok(lag < 100, `event loop held ${lag.toFixed(0)} ms`);
 });
+
+Deno.test("FileSource: a non-UTF-8 file name is not_found with why, and the files beside it are exported", async () => {
+  const good = await makeCert({ serial: "0b" });
+  const dir = await Deno.makeTempDir({ prefix: "x509-hostile-" });
+  await Deno.writeTextFile(`${dir}/good.pem`, good.pem);
+  // Latin-1 "café.pem": byte 0xE9 alone is not UTF-8. Made by the shell, as Deno cannot.
+  const made = await new Deno.Command("sh", {
+    args: ["-c", 'cp "$1" "$(printf "%s/caf\\351.pem" "$2")"', "sh", `${dir}/good.pem`, dir],
+  }).output();
+  assert.ok(made.success);
+  const store = new Store();
+  const spec = { ...sourceSpec({ kind: "file", name: "t", paths: [`${dir}/*.pem`] }) };
+  await new FileSource({ ...sourceDeps(store), spec }).sync();
+  const bundles = [...store.sources().next().value!.bundles.values()];
+  const lossy = bundles.find((b) => b.ref.includes("\uFFFD"));
+  assert.ok(lossy, "the file is reported, not lost");
+  const item = lossy.items[0]!;
+  assert.ok(item.kind === "error" && item.reason === "not_found");
+  assert.match(item.message, /not valid UTF-8.*rename it/);
+  assert.ok(bundles.some((b) => b.ref.endsWith("good.pem") && b.items[0]!.kind === "cert"));
+  await Deno.remove(dir, { recursive: true });
+});

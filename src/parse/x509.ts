@@ -82,6 +82,7 @@ export function parseCertificate(
   // The signature algorithm and value must follow the TBS.
   const outerSigAlg = expect(der, tbs.end, TAG.SEQUENCE, cert.end);
   expect(der, outerSigAlg.end, TAG.BIT_STRING, cert.end);
+  const issuerName = sharedIssuer(der, issuer);
   const key = lenient(() => keyFacts(der, spki), { type: "", bits: 0 });
   const ext = lenient(() => extensionFacts(der, spki.end, tbs.end), NO_EXTENSIONS);
   return {
@@ -89,7 +90,7 @@ export function parseCertificate(
     serial,
     notBefore: decodeTime(der, notBeforeTlv),
     notAfter: decodeTime(der, notAfterTlv),
-    issuer: parseName(der, issuer),
+    issuer: issuerName.dn,
     subject: parseName(der, subject),
     sans: ext.sans,
     keyType: key.type,
@@ -101,16 +102,35 @@ export function parseCertificate(
     ...(options.names ?? true
       ? {
         subjectKey: byteString(der, subject.offset, subject.end),
-        issuerKey: byteString(der, issuer.offset, issuer.end),
+        issuerKey: issuerName.key,
       }
       : {}),
   };
 }
 
+/** Issuers seen, by their Name's DER: a handful of CAs sign thousands of certificates. */
+const ISSUERS = new Map<string, { readonly key: string; readonly dn: DistinguishedName }>();
+
 /**
- * What a signature check needs, copied out of `der` (a view would keep a whole
- * file's buffer alive): the signed TBS bytes, the signature, its algorithm
- * (OID and parameters' DER) and the certificate's own SubjectPublicKeyInfo.
+ * The issuer's parsed Name and its DER as a string, one shared copy per distinct
+ * issuer (the object and its strings were ~150 bytes a certificate). Bounded:
+ * forgotten wholesale past 1,000 issuers.
+ */
+function sharedIssuer(der: Uint8Array, issuer: Tlv): { key: string; dn: DistinguishedName } {
+  const key = byteString(der, issuer.offset, issuer.end);
+  const known = ISSUERS.get(key);
+  if (known) return known;
+  const entry = { key, dn: Object.freeze(parseName(der, issuer)) };
+  if (ISSUERS.size >= 1000) ISSUERS.clear();
+  ISSUERS.set(key, entry);
+  return entry;
+}
+
+/**
+ * What a signature check needs, as views into the certificate's DER (the cache
+ * keeps one copy of it, never a whole file's buffer): the signed TBS bytes, the
+ * signature, its algorithm (OID and parameters' DER) and the certificate's own
+ * SubjectPublicKeyInfo.
  */
 export interface SignedParts {
   readonly tbs: Uint8Array;
@@ -120,7 +140,10 @@ export interface SignedParts {
   readonly spki: Uint8Array;
 }
 
-/** Reads {@link SignedParts} of a certificate {@link parseCertificate} accepted. */
+/**
+ * Reads {@link SignedParts} of a certificate {@link parseCertificate} accepted,
+ * as views into `der` (which they keep alive).
+ */
 export function signedParts(der: Uint8Array): SignedParts {
   const cert = expect(der, 0, TAG.SEQUENCE);
   const tbs = expect(der, cert.start, TAG.SEQUENCE, cert.end);
@@ -133,11 +156,11 @@ export function signedParts(der: Uint8Array): SignedParts {
   const sig = expect(der, alg.end, TAG.BIT_STRING, cert.end);
   const oid = expect(der, alg.start, TAG.OID, alg.end);
   return {
-    tbs: der.slice(tbs.offset, tbs.end),
-    signature: der.slice(sig.start + 1, sig.end),
+    tbs: der.subarray(tbs.offset, tbs.end),
+    signature: der.subarray(sig.start + 1, sig.end),
     algorithm: decodeOid(der, oid),
-    algorithmParams: oid.end < alg.end ? der.slice(oid.end, alg.end) : undefined,
-    spki: der.slice(spki.offset, spki.end),
+    algorithmParams: oid.end < alg.end ? der.subarray(oid.end, alg.end) : undefined,
+    spki: der.subarray(spki.offset, spki.end),
   };
 }
 

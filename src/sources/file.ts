@@ -75,7 +75,8 @@ export class FileSource implements Source {
     const salt = passphrases ? `:${passphrases.key}` : "";
     // Upstream re-emits walk and read errors every cycle: a file that stays missing keeps
     // `increase(x509_source_errors_total[15m])` above 0 for as long as it lasts.
-    const fail = (problem: ScanProblem, what: string) => {
+    const fail = (found: ScanProblem, what: string) => {
+      const problem = explainLossyName(found);
       failing.set(problem.path, problem.reason);
       if (this.#failing.get(problem.path) === problem.reason) {
         sink.countError(this.id, problem.reason);
@@ -180,8 +181,8 @@ export class FileSource implements Source {
   ): Promise<{ bundle: Bundle } | { problem: ScanProblem }> {
     let data: Uint8Array;
     try {
-      // Size and type checked on the open descriptor before a byte is read: a 700 MiB file
-      // is one too_large item, a FIFO or device swapped in never blocks the poll.
+      // Size and type checked before a byte is read, and no more than the limit read: a
+      // 700 MiB file is one too_large item, a FIFO or a device never blocks the poll.
       data = await readRegularFile(target, this.#o.limits.maxInputBytes);
     } catch (err) {
       const reason = err instanceof FileTooLargeError ? "too_large" : reasonForFsError(err);
@@ -207,4 +208,19 @@ export class FileSource implements Source {
     }
     return { bundle: { ref: path, location: { filepath: path }, items } };
   }
+}
+
+/**
+ * A file whose name is not valid UTF-8 reaches us with U+FFFD in place of its
+ * bytes (every Deno and node:fs call decodes names lossily; only FFI or a
+ * subprocess could pass the raw bytes, and the exporter has neither), so it
+ * cannot be opened: `not_found`, with a message that says why and what to do.
+ */
+function explainLossyName(problem: ScanProblem): ScanProblem {
+  if (problem.reason !== "not_found" || !problem.path.includes("\uFFFD")) return problem;
+  return {
+    ...problem,
+    message: "File name is not valid UTF-8 (shown with U+FFFD): it cannot be opened by name; " +
+      `rename it to UTF-8. ${problem.message}`,
+  };
 }
