@@ -26,8 +26,13 @@ export async function certPool(
   n: number,
   notAfter?: (i: number) => number,
 ): Promise<string[]> {
-  // Small runs take a prefix of the full-size pool, so it is generated only once.
-  const size = n < 1000 || name === "intermediate" ? n : Math.max(n, 10_000);
+  // Small runs take a prefix of a full-size pool (10,000, or 100,000 past that for the
+  // scale scenarios), so each is generated only once.
+  const size = n < 1000 || name === "intermediate"
+    ? n
+    : n <= 10_000
+    ? 10_000
+    : Math.max(n, 100_000);
   const path = `${CACHE_DIR}/${name}-${size}.pem`;
   if (await exists(path)) return splitPem(await Deno.readTextFile(path)).slice(0, n);
   await Deno.mkdir(CACHE_DIR, { recursive: true });

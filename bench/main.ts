@@ -8,6 +8,7 @@ import { floorScenario } from "./floor.ts";
 import { hostileScenario } from "./hostile.ts";
 import { idleScenario } from "./idle.ts";
 import { type ScenarioOptions, type ScenarioResult, table, writeResult } from "./_report.ts";
+import { scaleFilesScenario, scaleSecretsScenario } from "./scale.ts";
 import { secretsScenario } from "./secrets.ts";
 import { tlsScenario } from "./tls.ts";
 
@@ -19,6 +20,8 @@ export const SCENARIOS: Record<string, (o: ScenarioOptions) => Promise<ScenarioR
   "churn": churnScenario,
   "idle": idleScenario,
   "tls-1k": tlsScenario,
+  "scale-files": scaleFilesScenario,
+  "scale-secrets": scaleSecretsScenario,
 };
 
 /** Run only when named: churn-30m takes 30 minutes; hostile measures issue 15's inputs. */

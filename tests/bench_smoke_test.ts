@@ -79,3 +79,44 @@ Deno.test("bench idle reports CPU and RSS drift", async () => {
   assert.ok(measure(r, "CPU per 10 minutes").value >= 0);
   assert.ok(RSS_SANE(measure(r, "RSS at start").value));
 });
+
+Deno.test("bench scale-files measures the exporter and the native peer on the same series", async () => {
+  const r = await run("scale-files", { small: 300, large: 600, smallScrapes: 3, largeScrapes: 3 });
+  for (const certs of ["300", "600"]) {
+    const p = `${certs} certs: `;
+    assert.equal(
+      measure(r, p + "cert series differing between the two").value,
+      0,
+      "the native peer renders the Deno exporter's certificate series, line for line",
+    );
+    assert.ok(RSS_SANE(measure(r, p + "floor (bare Deno.serve) RSS").value));
+    for (const who of ["deno", "native"]) {
+      assert.ok(measure(r, `${p}${who}: first sync`).value > 0);
+      const rss = measure(r, `${p}${who}: RSS after 3 gzip scrapes`).value;
+      assert.ok(rss > 1 && rss < 2048, `${who} RSS ${rss} MiB`);
+      for (const enc of ["gzip", "plain text"]) {
+        assert.ok(
+          measure(r, `${p}${who}: /metrics p99 (${enc})`).value >=
+            measure(r, `${p}${who}: /metrics p50 (${enc})`).value,
+        );
+      }
+    }
+    assert.ok(measure(r, p + "deno: per certificate past the floor").value > 0);
+    for (const ratio of ["memory (RSS after gzip scrapes)", "first sync", "gzip p99"]) {
+      const m = measure(r, `${p}deno/native: ${ratio}`);
+      assert.ok(m.value > 0 && m.budget !== undefined, `${ratio}: ${m.value} (budget ${m.budget})`);
+    }
+  }
+});
+
+Deno.test("bench scale-secrets syncs TLS Secrets and reads steady RSS", async () => {
+  const r = await run("scale-secrets", { large: 300, small: 100, settleMs: 200 });
+  for (const tls of ["300", "100"]) {
+    const p = `${tls} TLS Secrets: `;
+    assert.ok(measure(r, p + "full sync").value > 0);
+    assert.ok(measure(r, p + "LIST responses").value >= 1);
+    const steady = measure(r, p + "steady RSS (0.2 s after sync)").value;
+    assert.ok(RSS_SANE(steady));
+    assert.ok(measure(r, p + "peak RSS (VmHWM)").value >= steady);
+  }
+});

@@ -1,0 +1,3 @@
+module x509bench/native
+
+go 1.19
