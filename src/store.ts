@@ -97,6 +97,12 @@ export class Store implements Sink {
   readonly #now: () => number;
   readonly #onFirstSync: ((state: SourceState) => void) | undefined;
   readonly #observers = new Set<BundleObserver>();
+  /**
+   * Bumped whenever the bundles held change: a render at the same version is
+   * still exact without looking at 100,000 rows again (gathering them cost a
+   * 0.8 MB array a scrape, garbage only a full GC returns).
+   */
+  version = 0;
   /** The last failed Kubernetes API answer (`source_name="kube-api"`). */
   lastApiError: LastError | undefined;
   /** `x509_panic_total` by component. */
@@ -140,6 +146,7 @@ export class Store implements Sink {
         );
       }
     }
+    this.version++;
     for (const o of this.#observers) {
       o.put?.(source, bundle);
       o.changed?.();
@@ -149,7 +156,10 @@ export class Store implements Sink {
   delete(source: SourceId, ref: string): void {
     const state = this.#state(source);
     const removed = state.bundles.delete(ref);
-    if (removed) state.lastChange = this.#now();
+    if (removed) {
+      state.lastChange = this.#now();
+      this.version++;
+    }
     for (const o of this.#observers) {
       o.delete?.(source, ref);
       if (removed) o.changed?.();
@@ -164,6 +174,7 @@ export class Store implements Sink {
         state.bundles.delete(ref);
         state.lastChange = this.#now();
         removed = true;
+        this.version++;
       }
     }
     for (const o of this.#observers) {
@@ -266,7 +277,10 @@ export class Store implements Sink {
    */
   unregister(source: SourceId): boolean {
     const removed = this.#sources.delete(keyOf(source));
-    if (removed) { for (const o of this.#observers) o.changed?.(); }
+    if (removed) {
+      this.version++;
+      for (const o of this.#observers) o.changed?.();
+    }
     return removed;
   }
 

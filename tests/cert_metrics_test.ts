@@ -313,3 +313,27 @@ Deno.test("CertMetrics observing the store lets its last render go once a bundle
   });
   assert.equal(metrics.holdsRender, true, "no longer observing");
 });
+
+Deno.test("Store.version moves only when the bundles held change, and a render at it is reused", async () => {
+  const store = new Store();
+  const bundle = (ref: string): Bundle => ({
+    ref,
+    location: { filepath: ref },
+    items: [{ kind: "cert", index: 0, cert: cert({ serial: ref.length.toString() }) }],
+  });
+  const v0 = store.version;
+  store.put(FILE, bundle("/a.pem"));
+  assert.ok(store.version > v0, "a put changes it");
+  const v1 = store.version;
+  store.retain(FILE, new Set(["/a.pem"]));
+  store.delete(FILE, "/missing.pem");
+  assert.equal(store.version, v1, "a poll that kept everything, a delete of nothing: unchanged");
+  const metrics = new CertMetrics(new LabelSchema());
+  const first = await metrics.renderBody(store, NOW, true);
+  assert.equal((await metrics.renderBody(store, NOW + 1, true)).deflated, first.deflated);
+  store.delete(FILE, "/a.pem");
+  assert.ok(store.version > v1);
+  const empty = await metrics.renderBody(store, NOW + 2, true);
+  assert.notEqual(empty.deflated, first.deflated, "rendered again after the change");
+  assert.equal(empty.deflated!.length, 0);
+});

@@ -45,7 +45,8 @@ export function parseName(data: Uint8Array, name: Tlv): DistinguishedName {
       if (!field) continue;
       const value = decodeString(data, readTlv(data, oid.end, atv.end));
       if (value === undefined) continue;
-      if (field === "CN" || out[field] === undefined) out[field] = value;
+      if (field === "CN") out[field] = value;
+      else if (out[field] === undefined) out[field] = sharedValue(value);
     }
   }
   return out;
@@ -106,6 +107,21 @@ export function parseCertificate(
       }
       : {}),
   };
+}
+
+const VALUES = new Map<string, string>();
+
+/**
+ * One copy of a Name value other than the CN (organisation, unit, country...):
+ * the same few repeat across every certificate of an organisation. Bounded:
+ * forgotten wholesale past 4,096 values.
+ */
+function sharedValue(value: string): string {
+  const known = VALUES.get(value);
+  if (known !== undefined) return known;
+  if (VALUES.size >= 4096) VALUES.clear();
+  VALUES.set(value, value);
+  return value;
 }
 
 /** Issuers seen, by their Name's DER: a handful of CAs sign thousands of certificates. */
