@@ -134,7 +134,7 @@ sources:
 }
 
 /** A PKCS#12 of a key and its certificate, MAC and bags at 100,000 iterations (`openssl`). */
-async function heavyPkcs12(dir: string): Promise<Uint8Array> {
+export async function heavyPkcs12(dir: string): Promise<Uint8Array> {
   const run = async (args: string[]) => {
     const out = await new Deno.Command("openssl", { args, stderr: "piped" }).output();
     if (!out.success) {

@@ -7,6 +7,7 @@ import { filesFactsScenario, filesScenario } from "./files.ts";
 import { floorScenario } from "./floor.ts";
 import { hostileScenario } from "./hostile.ts";
 import { idleScenario } from "./idle.ts";
+import { offloadScenario } from "./offload.ts";
 import { type ScenarioOptions, type ScenarioResult, table, writeResult } from "./_report.ts";
 import { scaleFilesScenario, scaleSecretsScenario } from "./scale.ts";
 import { secretsScenario } from "./secrets.ts";
@@ -20,6 +21,7 @@ export const SCENARIOS: Record<string, (o: ScenarioOptions) => Promise<ScenarioR
   "churn": churnScenario,
   "idle": idleScenario,
   "tls-1k": tlsScenario,
+  "offload": offloadScenario,
   "scale-files": scaleFilesScenario,
   "scale-secrets": scaleSecretsScenario,
 };

@@ -120,3 +120,13 @@ Deno.test("bench scale-secrets syncs TLS Secrets and reads steady RSS", async ()
     assert.ok(measure(r, p + "peak RSS (VmHWM)").value >= steady);
   }
 });
+
+Deno.test("bench offload times inline, sliced and worker decodes of both inputs", async () => {
+  const r = await run("offload", { certs: 50 });
+  for (const input of ["PEM bundle", "PKCS#12 at the limit"]) {
+    for (const way of ["inline", "sliced", "worker"]) {
+      assert.ok(measure(r, `${input}: ${way}: wall`).value > 0);
+      assert.ok(measure(r, `${input}: ${way}: event loop held`).value >= 0);
+    }
+  }
+});
