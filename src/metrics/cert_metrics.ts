@@ -178,7 +178,8 @@ export class CertMetrics implements BundleObserver {
    */
   renderBody(store: Store, now: number, gzip: boolean): Promise<CertBody> {
     const next = this.#queue.then(() => this.#renderBody(store, now, gzip));
-    this.#queue = next.catch(() => {});
+    // The queue holds no result: a text body's writer would keep its whole snapshot alive.
+    this.#queue = next.then(() => {}, () => {});
     return next;
   }
 
