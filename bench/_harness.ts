@@ -127,16 +127,7 @@ export async function launchKubeServer(spec: KubeServerSpec): Promise<KubeServer
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("The fake API server exited before listening");
-    text += value;
-  }
-  reader.releaseLock();
-  child.stdout.cancel().catch(() => {});
-  const { url, control } = JSON.parse(text.slice(0, text.indexOf("\n")));
+  const { url, control } = JSON.parse(await firstLine(child, "The fake API server"));
   const call = async (path: string, method = "GET") => {
     const res = await fetch(control + path, { method });
     return await res.json();
@@ -151,4 +142,20 @@ export async function launchKubeServer(spec: KubeServerSpec): Promise<KubeServer
       await child.status;
     },
   };
+}
+
+/** The first line a child writes on stdout (where it listens); the rest is let go. */
+export async function firstLine(child: Deno.ChildProcess, who: string): Promise<string> {
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) {
+      throw new Error(`${who} exited before listening (${JSON.stringify(await child.status)})`);
+    }
+    text += value;
+  }
+  reader.releaseLock();
+  child.stdout.cancel().catch(() => {});
+  return text.slice(0, text.indexOf("\n"));
 }

@@ -7,6 +7,7 @@ import { CertificateCache } from "../src/parse/cert_cache.ts";
 import { decodeItems, decodeItemsAsync, type DecodeOptions } from "../src/parse/decode.ts";
 import { OnDemandWorker } from "../src/worker.ts";
 import type { Item } from "../src/bundle.ts";
+import { measureStall } from "../tests/testing/stall.ts";
 
 interface Input {
   readonly name: string;
@@ -16,24 +17,9 @@ interface Input {
 
 const inputs: Input[] = JSON.parse(Deno.args[0]!);
 
-async function timed(
-  work: () => Promise<unknown> | unknown,
-): Promise<{ wallMs: number; stallMs: number }> {
-  let last = performance.now();
-  let stallMs = 0;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    stallMs = Math.max(stallMs, now - last);
-    last = now;
-  }, 1);
-  await new Promise((r) => setTimeout(r, 20));
-  const started = performance.now();
-  last = started;
-  await work();
-  const ended = performance.now();
-  stallMs = Math.max(stallMs, ended - last);
-  clearInterval(timer);
-  return { wallMs: ended - started, stallMs };
+async function timed(work: () => Promise<unknown> | unknown) {
+  const { wallMs, stallMs } = await measureStall(work, 1);
+  return { wallMs, stallMs };
 }
 
 const worker = new OnDemandWorker<{ data: Uint8Array; options: Input["options"] }, Item[]>(

@@ -21,20 +21,16 @@ import { floorScenario } from "./floor.ts";
 import {
   countSeries,
   cpuSeconds,
+  firstLine,
   launchExporter,
   launchKubeServer,
   memory,
-  percentile,
   round,
   sleep,
 } from "./_harness.ts";
 import { type Measure, type ScenarioOptions, type ScenarioResult, sizeOf } from "./_report.ts";
+import { PROMETHEUS_HEADERS, scrapeOnce, scrapeSeries } from "./_scrape.ts";
 import { kubeConfigYaml } from "./secrets.ts";
-
-const PROMETHEUS_HEADERS = {
-  accept: "text/plain;version=0.0.4;q=0.9,*/*;q=0.1",
-  "accept-encoding": "gzip",
-};
 
 /** The certificate families of both exporters' default output. */
 const CERT_FAMILIES = ["x509_cert_not_after", "x509_cert_expired"];
@@ -286,7 +282,10 @@ async function waitReady(
     const at = performance.now();
     await ready.body?.cancel();
     if (ready.status === 200) {
-      first ??= { ready: memory(peer.pid).rssMiB, firstScrape: (await scrape(peer.url, true))[0] };
+      first ??= {
+        ready: memory(peer.pid).rssMiB,
+        firstScrape: (await scrapeOnce(peer.url, true))[0],
+      };
       const res = await fetch(`${peer.url}/metrics`, { headers: PROMETHEUS_HEADERS });
       seen = countSeries(await res.text(), "x509_cert_not_after");
       if (seen >= series) return { sync: (at - peer.spawnedAt) / 1000, ...first };
@@ -331,15 +330,7 @@ async function launchNative(binary: string, glob: string): Promise<Peer> {
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`The native peer exited before listening (${await child.status})`);
-    text += value;
-  }
-  reader.releaseLock();
-  child.stdout.cancel().catch(() => {});
+  const text = await firstLine(child, "The native peer");
   const m = /^listening (\S+)/.exec(text);
   if (!m) throw new Error(`Unexpected first line from the native peer: ${text}`);
   return {
@@ -384,66 +375,6 @@ interface Scrapes {
   p50: number;
   p99: number;
   bytes: number;
-}
-
-/** `n` scrapes with curl as Prometheus scrapes (or fetch without curl): latency (ms), body size. */
-async function scrapeSeries(url: string, n: number, gzip: boolean): Promise<Scrapes> {
-  const latencies: number[] = [];
-  let bytes = 0;
-  for (let i = 0; i < n; i++) {
-    const [ms, size] = await scrape(url, gzip);
-    latencies.push(ms);
-    bytes = size;
-  }
-  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), bytes };
-}
-
-/** One scrape: milliseconds and bytes received (compressed, if gzip). */
-async function scrape(url: string, gzip: boolean): Promise<[number, number]> {
-  // curl reads like Prometheus does (a native client), as in files.ts: timing through
-  // this process's fetch would count its GC of 120 MB bodies and their decompression.
-  if (await hasCurl()) {
-    const [seconds, size] = await curlScrape(`${url}/metrics`, gzip);
-    return [seconds * 1000, size];
-  }
-  const t = performance.now();
-  const res = await fetch(`${url}/metrics`, {
-    headers: { ...PROMETHEUS_HEADERS, "accept-encoding": gzip ? "gzip" : "identity" },
-  });
-  const bytes = (await res.arrayBuffer()).byteLength;
-  return [performance.now() - t, bytes];
-}
-
-let curlFound: boolean | undefined;
-
-async function hasCurl(): Promise<boolean> {
-  if (curlFound !== undefined) return curlFound;
-  try {
-    const out = await new Deno.Command("curl", { args: ["--version"], stdout: "null" }).output();
-    return curlFound = out.success;
-  } catch {
-    return curlFound = false;
-  }
-}
-
-/** One scrape with curl: total time in seconds and bytes received (compressed, if gzip). */
-async function curlScrape(url: string, gzip: boolean): Promise<[number, number]> {
-  const out = await new Deno.Command("curl", {
-    args: [
-      "-s",
-      "-o",
-      "/dev/null",
-      "-H",
-      `Accept: ${PROMETHEUS_HEADERS.accept}`,
-      ...(gzip ? ["-H", "Accept-Encoding: gzip"] : []),
-      "-w",
-      "%{time_total} %{size_download}",
-      url,
-    ],
-    stdout: "piped",
-  }).output();
-  const [t, n] = new TextDecoder().decode(out.stdout).split(" ").map(Number);
-  return [t!, n!];
 }
 
 function kib(bytes: number): number {

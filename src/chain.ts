@@ -14,6 +14,7 @@
  */
 import { canIssue, type Verdict, Verifier } from "./_chain_verify.ts";
 import type { Bundle, Certificate, SourceId } from "./bundle.ts";
+import { Interner, same } from "./intern.ts";
 import type { CertificateCache } from "./parse/cert_cache.ts";
 import type { DecodeLimits } from "./parse/limits.ts";
 
@@ -337,8 +338,9 @@ export class Chains {
     ) => {
       let issuersNotAfter = Infinity;
       for (const c of path) issuersNotAfter = Math.min(issuersNotAfter, c.notAfter);
-      // Thousands of leaves behind one missing issuer share one message.
-      if (extra.message !== undefined) extra = { ...extra, message: shared(extra.message) };
+      if (extra.message !== undefined) {
+        extra = { ...extra, message: MESSAGES.get(extra.message, same) };
+      }
       const state: ChainState = {
         path,
         anchored,
@@ -446,16 +448,8 @@ function verdictProblem(
     : { reason: "unverifiable", message: "The signed bytes are no longer held" };
 }
 
-const SHARED = new Map<string, string>();
-
-/** One copy of a message however many states carry it (bounded: cleared past 10,000). */
-function shared(message: string): string {
-  const known = SHARED.get(message);
-  if (known !== undefined) return known;
-  if (SHARED.size >= 10_000) SHARED.clear();
-  SHARED.set(message, message);
-  return message;
-}
+/** Thousands of leaves behind one missing issuer share one message. */
+const MESSAGES = new Interner(10_000);
 
 function dnText(dn: Certificate["issuer"]): string {
   const parts = Object.entries(dn).map(([k, v]) => `${k}=${v}`);

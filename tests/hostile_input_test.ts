@@ -12,6 +12,7 @@ import { KubeconfigSource } from "../src/sources/kubeconfig.ts";
 import { Store } from "../src/store.ts";
 import { makeCert } from "./testing/certs.ts";
 import { summary } from "./testing/items.ts";
+import { measureStall } from "./testing/stall.ts";
 import { DEFAULT_LIMITS, sourceDeps } from "./testing/sources.ts";
 
 function view(store: Store): Record<string, string[]> {
@@ -165,26 +166,6 @@ Deno.test("KubeconfigSource: a kubeconfig over maxInputBytes is too_large, not r
   await Deno.remove(dir, { recursive: true });
 });
 
-/** Largest gap between 5 ms ticks while `work` runs. */
-async function maxLag(work: () => Promise<unknown>): Promise<number> {
-  let last = performance.now();
-  let worst = 0;
-  const id = setInterval(() => {
-    const now = performance.now();
-    worst = Math.max(worst, now - last);
-    last = now;
-  }, 5);
-  await new Promise((r) => setTimeout(r, 10));
-  last = performance.now();
-  try {
-    await work();
-    const now = performance.now();
-    return Math.max(worst, now - last);
-  } finally {
-    clearInterval(id);
-  }
-}
-
 Deno.test("decodeItemsAsync() gives the same items as decodeItems() and never holds the event loop 100 ms", async () => {
   const certs = await Promise.all(
     Array.from({ length: 40 }, (_, i) => makeCert({ serial: `7${i}` })),
@@ -196,7 +177,7 @@ Deno.test("decodeItemsAsync() gives the same items as decodeItems() and never ho
   const limits = { ...DEFAULT_LIMITS, maxCertificates: 100_000, maxErrorItems: 100_000 };
   const sync = decodeItems(data, { cache: new CertificateCache(), limits });
   let items: ReturnType<typeof decodeItems> = [];
-  const lag = await maxLag(async () => {
+  const { stallMs: lag } = await measureStall(async () => {
     items = await decodeItemsAsync(data, { cache: new CertificateCache(), limits, sliceMs: 20 });
   });
   assert.deepEqual(items.map(summary), sync.map(summary));

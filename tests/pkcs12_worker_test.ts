@@ -12,6 +12,7 @@ import { INCLUDE_FILES } from "../scripts/flags.ts";
 import { keyAndChain, makeTestPki, once, opensslPkcs12 } from "./testing/keystores.ts";
 import { TEST_LIMITS } from "./testing/certs.ts";
 import { summary } from "./testing/items.ts";
+import { measureStall } from "./testing/stall.ts";
 
 const LIMITS = { ...TEST_LIMITS, maxPkcs12Iterations: 100_000 };
 
@@ -25,25 +26,6 @@ const heavy = once(async () => {
   ]);
 });
 
-/** The longest gap between ticks of a 5 ms interval while `work` runs: how long the loop was held. */
-async function longestStall<T>(work: () => Promise<T>): Promise<{ value: T; stallMs: number }> {
-  let last = performance.now();
-  let stallMs = 0;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    stallMs = Math.max(stallMs, now - last);
-    last = now;
-  }, 5);
-  try {
-    last = performance.now();
-    const value = await work();
-    stallMs = Math.max(stallMs, performance.now() - last);
-    return { value, stallMs };
-  } finally {
-    clearInterval(timer);
-  }
-}
-
 Deno.test("decodeItemsAsync() runs a PKCS#12 at the iteration limit off the event loop, with the same items", async () => {
   const data = await heavy();
   const options = {
@@ -55,7 +37,7 @@ Deno.test("decodeItemsAsync() runs a PKCS#12 at the iteration limit off the even
   const inline = decodeItems(data, options);
   // A first job pays for the worker's start; the second shows the steady state.
   await decodeItemsAsync(data, options);
-  const { value, stallMs } = await longestStall(() => decodeItemsAsync(data, options));
+  const { value, stallMs } = await measureStall(() => decodeItemsAsync(data, options));
   assert.deepEqual(value.map(summary), inline.map(summary));
   assert.equal(value.filter((i) => i.kind === "cert").length, 3);
   assert.ok(stallMs < 60, `the event loop was held ${stallMs.toFixed(0)} ms`);

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Certificate, DistinguishedName, DnField } from "../bundle.ts";
+import { Interner, same } from "../intern.ts";
 import {
   children,
   decodeIntegerDecimal,
@@ -46,7 +47,7 @@ export function parseName(data: Uint8Array, name: Tlv): DistinguishedName {
       const value = decodeString(data, readTlv(data, oid.end, atv.end));
       if (value === undefined) continue;
       if (field === "CN") out[field] = value;
-      else if (out[field] === undefined) out[field] = sharedValue(value);
+      else if (out[field] === undefined) out[field] = VALUES.get(value, same);
     }
   }
   return out;
@@ -109,37 +110,21 @@ export function parseCertificate(
   };
 }
 
-const VALUES = new Map<string, string>();
+/** Name values other than the CN (organisation, unit, country...): a few repeat everywhere. */
+const VALUES = new Interner(4096);
 
-/**
- * One copy of a Name value other than the CN (organisation, unit, country...):
- * the same few repeat across every certificate of an organisation. Bounded:
- * forgotten wholesale past 4,096 values.
- */
-function sharedValue(value: string): string {
-  const known = VALUES.get(value);
-  if (known !== undefined) return known;
-  if (VALUES.size >= 4096) VALUES.clear();
-  VALUES.set(value, value);
-  return value;
-}
-
-/** Issuers seen, by their Name's DER: a handful of CAs sign thousands of certificates. */
-const ISSUERS = new Map<string, { readonly key: string; readonly dn: DistinguishedName }>();
+/** Issuers, by their Name's DER: a handful of CAs sign thousands of certificates. */
+const ISSUERS = new Interner<{ readonly key: string; readonly dn: DistinguishedName }>(1000);
 
 /**
  * The issuer's parsed Name and its DER as a string, one shared copy per distinct
- * issuer (the object and its strings were ~150 bytes a certificate). Bounded:
- * forgotten wholesale past 1,000 issuers.
+ * issuer (the object and its strings were ~150 bytes a certificate).
  */
 function sharedIssuer(der: Uint8Array, issuer: Tlv): { key: string; dn: DistinguishedName } {
-  const key = byteString(der, issuer.offset, issuer.end);
-  const known = ISSUERS.get(key);
-  if (known) return known;
-  const entry = { key, dn: Object.freeze(parseName(der, issuer)) };
-  if (ISSUERS.size >= 1000) ISSUERS.clear();
-  ISSUERS.set(key, entry);
-  return entry;
+  return ISSUERS.get(
+    byteString(der, issuer.offset, issuer.end),
+    (key) => ({ key, dn: Object.freeze(parseName(der, issuer)) }),
+  );
 }
 
 /**
