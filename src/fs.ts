@@ -57,11 +57,16 @@ export class FileTooLargeError extends RangeError {
  * sync and 15 MiB. Throws {@link NotRegularFileError}, {@link FileTooLargeError}
  * or Deno's error for a missing or forbidden file.
  */
-export async function readRegularFile(path: string, maxBytes: number): Promise<Uint8Array> {
-  const into = new BoundedBuffer(path, await Deno.stat(path), maxBytes);
+export async function readRegularFile(
+  path: string,
+  maxBytes: number,
+  info?: Deno.FileInfo,
+): Promise<Uint8Array> {
+  const into = new BoundedBuffer(path, info ?? await Deno.stat(path), maxBytes);
   using file = await Deno.open(path);
   for (let n = await file.read(into.room()); n !== null; n = await file.read(into.room())) {
-    into.add(n);
+    // A regular file reads short only at its end: no second call to hear EOF.
+    if (into.add(n)) break;
   }
   return into.bytes();
 }
@@ -73,7 +78,9 @@ export async function readRegularFile(path: string, maxBytes: number): Promise<U
 export function readRegularFileSync(path: string, maxBytes: number): Uint8Array {
   const into = new BoundedBuffer(path, Deno.statSync(path), maxBytes);
   using file = Deno.openSync(path);
-  for (let n = file.readSync(into.room()); n !== null; n = file.readSync(into.room())) into.add(n);
+  for (let n = file.readSync(into.room()); n !== null; n = file.readSync(into.room())) {
+    if (into.add(n)) break;
+  }
   return into.bytes();
 }
 
@@ -81,6 +88,8 @@ export function readRegularFileSync(path: string, maxBytes: number): Uint8Array 
 class BoundedBuffer {
   readonly #path: string;
   readonly #max: number;
+  /** procfs files stat as 0 bytes and may read short before their end: read those to EOF. */
+  readonly #info: Deno.FileInfo;
   #buf: Uint8Array;
   #length = 0;
 
@@ -89,6 +98,7 @@ class BoundedBuffer {
     if (info.size > maxBytes) throw new FileTooLargeError(path, info.size, maxBytes);
     this.#path = path;
     this.#max = maxBytes;
+    this.#info = info;
     // st.size is a hint only: 0 for procfs files, stale for a file that changed since.
     this.#buf = new Uint8Array(Math.min(maxBytes, info.size) + 1);
   }
@@ -106,8 +116,11 @@ class BoundedBuffer {
     return this.#buf.subarray(this.#length);
   }
 
-  add(n: number): void {
+  /** Counts `n` bytes read; true when the read came short of the room given (the end). */
+  add(n: number): boolean {
+    const short = this.#length + n < this.#buf.length;
     this.#length += n;
+    return short && this.#info.size > 0;
   }
 
   bytes(): Uint8Array {

@@ -216,3 +216,22 @@ Deno.test("FileSource reports an I/O error while reading as read_failed", async 
   await src.sync();
   assert.deepEqual(view(), { "/proc/self/mem": ["read_failed"] });
 });
+
+Deno.test("FileSource reads ahead but stores bundles in scan order, a large file included", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "x509-ahead-" });
+  const cert = await makeCert({ serial: "0c" });
+  const names: string[] = [];
+  for (let i = 0; i < 30; i++) {
+    const name = `f${String(i).padStart(2, "0")}.pem`;
+    names.push(name);
+    // One file past the read-ahead size (read when its turn comes), the others small.
+    await Deno.writeTextFile(`${dir}/${name}`, i === 7 ? cert.pem.repeat(300) : cert.pem);
+  }
+  const store = new Store();
+  const spec = sourceSpec({ kind: "file", name: "t", paths: [`${dir}/*.pem`] });
+  await new FileSource({ ...sourceDeps(store), spec }).sync();
+  const refs = [...store.sources().next().value!.bundles.keys()];
+  assert.deepEqual(refs, names.map((n) => `${dir}/${n}`));
+  assert.equal(store.sources().next().value!.bundles.get(`${dir}/f07.pem`)!.items.length, 300);
+  await Deno.remove(dir, { recursive: true });
+});

@@ -114,18 +114,22 @@ export class FileSource implements Source {
       }
     }
     this.#skipped = new Set(scan.skipped.map((s) => s.path));
+    const todo: { path: string; target: string; version: string }[] = [];
     for (const file of scan.files) {
       keep.add(file.path);
       const version = file.version + salt;
       const skip = spec.skipUnchanged && this.#versions.get(file.path) === version;
-      if (skip) continue;
-      const read = await this.#read(file.path, file.target, passphrases?.value);
+      if (!skip) todo.push({ path: file.path, target: file.target, version });
+    }
+    const ahead = new ReadAhead(todo.map((t) => t.target), this.#o.limits.maxInputBytes);
+    for (const [i, { path, version }] of todo.entries()) {
+      const read = await this.#read(path, passphrases?.value, ahead.take(i));
       if ("problem" in read) {
-        this.#versions.delete(file.path);
+        this.#versions.delete(path);
         fail(read.problem, "Cannot read certificate file");
         continue;
       }
-      this.#versions.set(file.path, version);
+      this.#versions.set(path, version);
       sink.put(this.id, read.bundle);
     }
     for (const ref of this.#versions.keys()) if (!keep.has(ref)) this.#versions.delete(ref);
@@ -176,14 +180,14 @@ export class FileSource implements Source {
 
   async #read(
     path: string,
-    target: string,
-    passphrases?: { pkcs12?: readonly string[]; jks?: readonly string[] },
+    passphrases: { pkcs12?: readonly string[]; jks?: readonly string[] } | undefined,
+    bytes: Promise<Uint8Array>,
   ): Promise<{ bundle: Bundle } | { problem: ScanProblem }> {
     let data: Uint8Array;
     try {
       // Size and type checked before a byte is read, and no more than the limit read: a
       // 700 MiB file is one too_large item, a FIFO or a device never blocks the poll.
-      data = await readRegularFile(target, this.#o.limits.maxInputBytes);
+      data = await bytes;
     } catch (err) {
       const reason = err instanceof FileTooLargeError ? "too_large" : reasonForFsError(err);
       return { problem: { path, reason, message: (err as Error).message } };
@@ -223,4 +227,60 @@ function explainLossyName(problem: ScanProblem): ScanProblem {
     message: "File name is not valid UTF-8 (shown with U+FFFD): it cannot be opened by name; " +
       `rename it to UTF-8. ${problem.message}`,
   };
+}
+
+/**
+ * Files whose reads run ahead of the one being decoded. 100,000 certificates in
+ * 20,000 files (first sync / RSS after 50 gzip scrapes): none 7.5-9.4 s / 240 MiB;
+ * 2 ahead 3.6-4.1 s / 250-254 MiB; 4-16 ahead 3.3-4.9 s / 258-280 MiB (garbage
+ * made faster than it is collected).
+ */
+const READ_AHEAD = 2;
+/** Only files this small are read ahead: what is read ahead stays under 512 KiB. */
+const READ_AHEAD_BYTES = 256 * 1024;
+
+/**
+ * Reads of a scan's files, a few ahead of the one being decoded, so their stat,
+ * open and read round trips to the thread pool overlap: one at a time, the event
+ * loop sat idle 4.8 s of a 100,000-certificate first sync (20,000 files; CPU
+ * profile). Results are taken in scan order, so bundles reach the store in the
+ * same order as before. A larger file is only stat'ed ahead, and read when taken.
+ */
+class ReadAhead {
+  readonly #targets: readonly string[];
+  readonly #maxBytes: number;
+  readonly #started = new Map<number, Promise<() => Promise<Uint8Array>>>();
+
+  constructor(targets: readonly string[], maxBytes: number) {
+    this.#targets = targets;
+    this.#maxBytes = maxBytes;
+    for (let i = 0; i < Math.min(READ_AHEAD, targets.length); i++) this.#start(i);
+  }
+
+  /** The bytes of file `i` (rejecting as readRegularFile does); starts the one READ_AHEAD on. */
+  async take(i: number): Promise<Uint8Array> {
+    const started = this.#started.get(i) ?? this.#start(i);
+    this.#started.delete(i);
+    if (i + READ_AHEAD < this.#targets.length) this.#start(i + READ_AHEAD);
+    return await (await started)();
+  }
+
+  #start(i: number): Promise<() => Promise<Uint8Array>> {
+    const target = this.#targets[i]!;
+    const started = (async () => {
+      try {
+        const info = await Deno.stat(target);
+        if (!info.isFile || info.size > READ_AHEAD_BYTES) {
+          return () => readRegularFile(target, this.#maxBytes, info);
+        }
+        const bytes = readRegularFile(target, this.#maxBytes, info);
+        bytes.catch(() => {}); // seen when taken
+        return () => bytes;
+      } catch (err) {
+        return () => Promise.reject(err);
+      }
+    })();
+    this.#started.set(i, started);
+    return started;
+  }
 }
