@@ -422,11 +422,17 @@ export class CertMetrics implements BundleObserver {
    */
   *#resolveCollisions(rows: readonly Row[]): Steps<(LabelSet | undefined)[]> {
     // Group by hash, then compare bytes: equal hashes of different label sets are not collisions.
+    // A hash seen once maps to its row, not to an array: 100,000 one-row arrays were garbage.
+    const firsts = new Map<number, Row>();
     const groups = new Map<number, Row[]>();
     for (const r of rows) {
-      const g = groups.get(r.hash);
-      if (g) g.push(r);
-      else groups.set(r.hash, [r]);
+      const first = firsts.get(r.hash);
+      if (first === undefined) firsts.set(r.hash, r);
+      else {
+        const g = groups.get(r.hash);
+        if (g) g.push(r);
+        else groups.set(r.hash, [first, r]);
+      }
       yield;
     }
     const colliding = new Set<Row>();
@@ -435,7 +441,6 @@ export class CertMetrics implements BundleObserver {
     const droppedByKind = new Map<string, number>();
     const add = (m: Map<string, number>, kind: string) => m.set(kind, (m.get(kind) ?? 0) + 1);
     for (const group of groups.values()) {
-      if (group.length < 2) continue;
       const sets = new Map<string, Row[]>();
       for (const r of group) {
         const key = joined(r);
