@@ -14,11 +14,14 @@ import { certPool, helmPayload } from "./_data.ts";
 export interface KubeServerSpec {
   kubeconfig: string;
   tlsSecrets: number;
-  helmSecrets: number;
-  helmBytes: number;
-  namespaces: number;
-  /** Certificates rotated in by churn, each with a unique notAfter (seconds). */
-  churnPool: number;
+  /** `helm.sh/release.v1` Secrets beside the TLS ones. @default 0 */
+  helmSecrets?: number;
+  /** Size of each Helm release payload. @default 0 */
+  helmBytes?: number;
+  /** Namespaces the Secrets are spread over. @default 50 */
+  namespaces?: number;
+  /** Certificates rotated in by churn, each with a unique notAfter (seconds). @default 0 */
+  churnPool?: number;
   bookmarkIntervalMs?: number;
 }
 
@@ -27,7 +30,8 @@ export function churnNotAfter(i: number): number {
   return Date.UTC(2031, 0, 1) + i * 1000;
 }
 
-const spec: KubeServerSpec = JSON.parse(Deno.args[0] ?? "{}");
+const given: KubeServerSpec = JSON.parse(Deno.args[0] ?? "{}");
+const spec = { helmSecrets: 0, helmBytes: 0, namespaces: 50, churnPool: 0, ...given };
 const encodeB64 = (s: string) => btoa(s);
 const DUMMY_KEY = encodeB64("-----BEGIN PRIVATE KEY-----\nbench\n-----END PRIVATE KEY-----\n");
 

@@ -60,9 +60,6 @@ export async function churnScenario(options: ScenarioOptions): Promise<ScenarioR
   const server = await launchKubeServer({
     kubeconfig,
     tlsSecrets: tls,
-    helmSecrets: 0,
-    helmBytes: 0,
-    namespaces: 50,
     churnPool: rate * seconds,
     bookmarkIntervalMs: 60_000,
   });
@@ -176,9 +173,6 @@ export async function churnLongScenario(options: ScenarioOptions): Promise<Scena
   const server = await launchKubeServer({
     kubeconfig,
     tlsSecrets: tls,
-    helmSecrets: 0,
-    helmBytes: 0,
-    namespaces: 50,
     churnPool: pool,
     bookmarkIntervalMs: 60_000,
   });

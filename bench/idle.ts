@@ -25,10 +25,6 @@ export async function idleScenario(options: ScenarioOptions): Promise<ScenarioRe
   const server = await launchKubeServer({
     kubeconfig,
     tlsSecrets: tls,
-    helmSecrets: 0,
-    helmBytes: 0,
-    namespaces: 50,
-    churnPool: 0,
     // A real API server sends a BOOKMARK about once a minute.
     bookmarkIntervalMs: 60_000,
   });

@@ -159,10 +159,6 @@ export async function scaleSecretsScenario(options: ScenarioOptions): Promise<Sc
     const server = await launchKubeServer({
       kubeconfig,
       tlsSecrets: tls,
-      helmSecrets: 0,
-      helmBytes: 0,
-      namespaces: 50,
-      churnPool: 0,
     });
     try {
       const exporter = await launchExporter(options.workDir, kubeConfigYaml(kubeconfig, 1));

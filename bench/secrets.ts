@@ -50,8 +50,6 @@ export async function secretsScenario(options: ScenarioOptions): Promise<Scenari
     tlsSecrets: tls,
     helmSecrets: helm,
     helmBytes,
-    namespaces: 50,
-    churnPool: 0,
   });
   const measures: Measure[] = [];
   const notes: string[] = [];
