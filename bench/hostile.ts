@@ -6,6 +6,7 @@
  * /healthz is timed every 20 ms throughout; RSS is read before (after a warm-up scrape),
  * while they are there, and once they are gone and V8's memory reducer had its 45 s.
  */
+import { keyAndChain, makeTestPki, opensslPkcs12 } from "../tests/testing/keystores.ts";
 import { certPool } from "./_data.ts";
 import { launchExporter, memory, round, sleep } from "./_harness.ts";
 import { type ScenarioOptions, type ScenarioResult, sizeOf } from "./_report.ts";
@@ -133,24 +134,13 @@ sources:
   }
 }
 
-/** A PKCS#12 of a key and its certificate, MAC and bags at 100,000 iterations (`openssl`). */
+/** A PKCS#12 of a key and its chain, MAC and bags at 100,000 iterations (passphrase "secret"). */
 export async function heavyPkcs12(dir: string): Promise<Uint8Array> {
-  const run = async (args: string[]) => {
-    const out = await new Deno.Command("openssl", { args, stderr: "piped" }).output();
-    if (!out.success) {
-      throw new Error(`openssl ${args[0]}: ${new TextDecoder().decode(out.stderr)}`);
-    }
-  };
-  await run([
-    ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"],
-    ...["-keyout", `${dir}/heavy.key`, "-out", `${dir}/heavy.crt`, "-days", "30"],
-    ...["-subj", "/CN=heavy"],
+  const pki = await makeTestPki(await Deno.makeTempDir({ dir, prefix: "pki-" }));
+  return await opensslPkcs12(pki, "heavy", [
+    ...["-iter", "100000", "-passout", "pass:secret"],
+    ...keyAndChain(pki),
   ]);
-  await run([
-    ...["pkcs12", "-export", "-iter", "100000", "-passout", "pass:secret"],
-    ...["-inkey", `${dir}/heavy.key`, "-in", `${dir}/heavy.crt`, "-out", `${dir}/heavy.p12`],
-  ]);
-  return await Deno.readFile(`${dir}/heavy.p12`);
 }
 
 function pct(after: number, before: number): number {

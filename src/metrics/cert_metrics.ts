@@ -240,33 +240,16 @@ export class CertMetrics implements BundleObserver {
     }
   }
 
-  /** The text of `snap` in one exactly sized buffer. */
+  /** The text of `snap` in one buffer: its chunks, joined. */
   #plain(snap: Snapshot): Uint8Array<ArrayBuffer> {
-    const out = new Uint8Array(this.#size(snap));
-    const n = this.#fill(snap, { f: 0, i: 0, header: false }, out);
-    if (n !== out.length) throw new Error(`Wrote ${n} bytes of a ${out.length}-byte body`);
+    const chunks = [...this.#chunks(snap)];
+    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
     return out;
-  }
-
-  /** Bytes {@link #fill} writes for `snap`, so the text is one exact allocation. */
-  #size(snap: Snapshot): number {
-    const { rows, labels, now } = snap;
-    let size = 0;
-    this.#families.forEach((family, f) => {
-      let any = false;
-      for (let i = 0; i < rows.length; i++) {
-        const l = labels[i];
-        if (l === undefined) continue;
-        const row = rows[i]!;
-        const v = family.value(row.item, now, family.chain ? this.#chainOf(row) : undefined);
-        if (v === undefined) continue;
-        size += family.name.length + l.bytes + `${v}\n`.length;
-        if (family.extraLabels) size += utf8Length(family.extraLabels(row.item));
-        any = true;
-      }
-      if (any) size += this.#headers[f]!.length;
-    });
-    return size;
   }
 
   *#collect(store: Store): Steps<Row[]> {

@@ -116,17 +116,4 @@ export function parseAsn1(bytes: string, parseAllBytes: boolean): Asn1 {
   return forge.asn1.fromDer(bytes, { strict: true, parseAllBytes, decodeBitStrings: false });
 }
 
-export function toBinary(data: Uint8Array): string {
-  // Chunked because String.fromCharCode(...hugeArray) overflows the call stack.
-  let out = "";
-  for (let i = 0; i < data.length; i += 0x8000) {
-    out += String.fromCharCode(...data.subarray(i, i + 0x8000));
-  }
-  return out;
-}
-
-export function fromBinary(bytes: string): Uint8Array {
-  const out = new Uint8Array(bytes.length);
-  for (let i = 0; i < bytes.length; i++) out[i] = bytes.charCodeAt(i);
-  return out;
-}
+export { fromBinary, toBinary } from "./der.ts";

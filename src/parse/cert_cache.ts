@@ -1,4 +1,5 @@
 import type { Certificate } from "../bundle.ts";
+import { fromBinary, toBinary } from "./der.ts";
 import { parseCertificate, sha256Hex, type SignedParts, signedParts } from "./x509.ts";
 
 export interface CertificateCacheOptions {
@@ -48,10 +49,7 @@ export class CertificateCache {
   /** What a signature check of `cert` needs, while kept. */
   signed(cert: Certificate): SignedParts | undefined {
     const der = this.#signed?.get(cert);
-    if (der === undefined) return undefined;
-    const bytes = new Uint8Array(der.length);
-    for (let i = 0; i < der.length; i++) bytes[i] = der.charCodeAt(i);
-    return signedParts(bytes);
+    return der === undefined ? undefined : signedParts(fromBinary(der));
   }
 
   /** Forgets the signed bytes of `cert` (its signature was checked). */
@@ -75,18 +73,9 @@ export class CertificateCache {
     this.misses++;
     const cert = parseCertificate(der, key, { names: this.#signed !== undefined });
     // A copy: `der` is often a view into a whole file or Secret value.
-    this.#signed?.set(cert, latin1(der));
+    this.#signed?.set(cert, toBinary(der));
     this.#entries.set(key, new WeakRef(cert));
     this.#forget.register(cert, key);
     return cert;
   }
-}
-
-/** `bytes` as a string of one char per byte (chunked: a spread of a huge array overflows). */
-function latin1(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i += 0x4000) {
-    out += String.fromCharCode(...bytes.subarray(i, i + 0x4000));
-  }
-  return out;
 }

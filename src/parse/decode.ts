@@ -19,7 +19,7 @@ import {
 export type { DecodeLimits } from "./limits.ts";
 
 import type { Format } from "../format.ts";
-import { SLICE_MS } from "../steps.ts";
+import { SLICE_MS, TimeSlice } from "../steps.ts";
 export { type Format, FORMATS } from "../format.ts";
 
 export interface DecodeOptions {
@@ -109,7 +109,7 @@ export async function decodeItemsAsync(
   // A small input cannot hold the loop for long (64 KiB is ~40 certificates, a few ms):
   // decoded in one go, without the stepping's cost (0.6 s of files-10k's first sync).
   const small = data.length <= SMALL_INPUT;
-  const sliceMs = options.sliceMs ?? SLICE_MS;
+  const slice = new TimeSlice(options.sliceMs ?? SLICE_MS);
   const timer = new BusyTimer();
   const steps = decodeSteps(data, options, timer);
   let outcome: KeystoreOutcome | undefined;
@@ -118,10 +118,13 @@ export async function decodeItemsAsync(
     outcome = undefined;
     if (step.done) return step.value;
     if (step.value) outcome = await extractPkcs12Off(step.value);
-    else if (!small && timer.slice() >= sliceMs) {
-      timer.pause();
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      timer.resume();
+    else if (!small) {
+      const pause = slice.pause();
+      if (pause) {
+        timer.pause();
+        await pause;
+        timer.resume();
+      }
     }
   }
 }
@@ -136,10 +139,6 @@ class BusyTimer {
   /** Milliseconds worked so far. */
   now(): number {
     return this.#busy + performance.now() - this.#since;
-  }
-  /** Milliseconds worked since the last resume. */
-  slice(): number {
-    return performance.now() - this.#since;
   }
   pause(): void {
     this.#busy += performance.now() - this.#since;

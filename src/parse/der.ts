@@ -306,3 +306,23 @@ export function checkNesting(data: Uint8Array, maxDepth: number): void {
     }
   }
 }
+
+/**
+ * `data` as a "binary string", one char per byte (node-forge's currency, and a
+ * compact way to keep bytes: a one-byte string has no buffer and no view beside
+ * it). Chunked: `String.fromCharCode(...hugeArray)` overflows the call stack.
+ */
+export function toBinary(data: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < data.length; i += 0x8000) {
+    out += String.fromCharCode(...data.subarray(i, i + 0x8000));
+  }
+  return out;
+}
+
+/** The bytes of a binary string ({@link toBinary}). */
+export function fromBinary(bytes: string): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[i] = bytes.charCodeAt(i);
+  return out;
+}

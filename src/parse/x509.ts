@@ -12,6 +12,7 @@ import {
   readTlv,
   TAG,
   type Tlv,
+  toBinary,
 } from "./der.ts";
 
 const DN_OIDS: Record<string, DnField> = {
@@ -166,7 +167,7 @@ export function signedParts(der: Uint8Array): SignedParts {
 }
 
 function byteString(der: Uint8Array, start: number, end: number): string {
-  return String.fromCharCode(...der.subarray(start, end));
+  return toBinary(der.subarray(start, end));
 }
 
 const KEY_TYPES: Record<string, string> = {

@@ -1,12 +1,12 @@
 /**
  * bcrypt off the main thread: a compare costs ~50-100 ms of CPU at cost 10,
  * which on the main thread delays every other reply (the probe listener's
- * included). One message in, one out: `{ id, op, password, hash | cost }`.
+ * included). One job in, one out (`serveJobs`): `{ op, password, hash | cost }`.
  */
 import bcrypt from "bcryptjs";
+import { serveJobs } from "../worker.ts";
 
 export interface BcryptRequest {
-  readonly id: number;
   readonly op: "compare" | "hash";
   readonly password: string;
   /** For `compare`. */
@@ -15,25 +15,8 @@ export interface BcryptRequest {
   readonly cost?: number;
 }
 
-export interface BcryptReply {
-  readonly id: number;
-  readonly result?: boolean | string;
-  readonly error?: string;
-}
-
-const scope = self as unknown as {
-  onmessage: ((e: MessageEvent<BcryptRequest>) => void) | null;
-  postMessage(reply: BcryptReply): void;
-};
-
-scope.onmessage = (e) => {
-  const { id, op, password, hash, cost } = e.data;
-  try {
-    const result = op === "compare"
-      ? bcrypt.compareSync(password, hash ?? "")
-      : bcrypt.hashSync(password, cost ?? 10);
-    scope.postMessage({ id, result });
-  } catch (err) {
-    scope.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
-  }
-};
+serveJobs((req: BcryptRequest): boolean | string =>
+  req.op === "compare"
+    ? bcrypt.compareSync(req.password, req.hash ?? "")
+    : bcrypt.hashSync(req.password, req.cost ?? 10)
+);

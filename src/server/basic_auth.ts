@@ -4,7 +4,8 @@
  * and with bcrypt's CPU bounded so failed logins cannot starve other clients.
  */
 import bcrypt from "bcryptjs";
-import type { BcryptReply, BcryptRequest } from "./_bcrypt_worker.ts";
+import { OnDemandWorker, WorkerUnavailableError } from "../worker.ts";
+import type { BcryptRequest } from "./_bcrypt_worker.ts";
 
 export interface BasicAuth {
   /** True when the request carries credentials of a configured user. */
@@ -115,32 +116,26 @@ export function createBasicAuth(
 
 /**
  * bcrypt behind a bounded queue, in a worker started on demand and stopped
- * when the queue empties (no thread left behind between bursts).
+ * once idle (no thread left behind between bursts).
  */
 class BcryptPool {
   readonly #concurrency: number;
   readonly #maxQueued: number;
-  #useWorker: boolean;
   readonly #stats: AuthStats;
-  readonly #queue: { req: Omit<BcryptRequest, "id">; resolve: (v: unknown) => void }[] = [];
+  readonly #queue: { req: BcryptRequest; resolve: (v: unknown) => void }[] = [];
   #running = 0;
-  #worker: Worker | undefined;
-  readonly #pending = new Map<number, (reply: BcryptReply) => void>();
-  #nextId = 0;
-  readonly #idleMs: number;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
-  #closed = false;
+  readonly #worker: OnDemandWorker<BcryptRequest, boolean | string> | undefined;
 
   constructor(options: BasicAuthOptions, stats: AuthStats) {
     this.#concurrency = Math.max(1, options.concurrency ?? 1);
     this.#maxQueued = Math.max(0, options.maxQueued ?? 16);
-    this.#useWorker = options.worker ?? true;
-    this.#idleMs = options.workerIdleMs ?? 5_000;
     this.#stats = stats;
-    options.signal?.addEventListener("abort", () => {
-      this.#closed = true;
-      this.#stopWorker();
-    }, { once: true });
+    this.#worker = (options.worker ?? true)
+      ? new OnDemandWorker(new URL("./_bcrypt_worker.ts", import.meta.url), {
+        idleMs: options.workerIdleMs ?? 5_000,
+        ...(options.signal ? { signal: options.signal } : {}),
+      })
+      : undefined;
   }
 
   /** The comparison, or undefined when shed. */
@@ -155,7 +150,7 @@ class BcryptPool {
     return typeof r === "string" ? r : undefined;
   }
 
-  #submit(req: Omit<BcryptRequest, "id">): Promise<unknown> {
+  #submit(req: BcryptRequest): Promise<unknown> {
     if (this.#running >= this.#concurrency && this.#queue.length >= this.#maxQueued) {
       this.#stats.shed++;
       return Promise.resolve(undefined);
@@ -174,74 +169,23 @@ class BcryptPool {
       this.#run(req).then(resolve, () => resolve(false)).finally(() => {
         this.#running--;
         this.#drain();
-        if (this.#running === 0 && this.#queue.length === 0) this.#idle();
       });
     }
   }
 
-  async #run(req: Omit<BcryptRequest, "id">): Promise<unknown> {
-    const worker = this.#startWorker();
-    if (!worker) {
-      // In-process: bcryptjs's async mode yields between rounds, but each slice blocks.
-      return req.op === "compare"
-        ? await bcrypt.compare(req.password, req.hash ?? "")
-        : await bcrypt.hash(req.password, req.cost ?? 10);
+  async #run(req: BcryptRequest): Promise<unknown> {
+    if (this.#worker?.available) {
+      try {
+        return await this.#worker.run(req);
+      } catch (err) {
+        // Not loadable (a binary without it embedded) or stopping: in-process from now on.
+        if (!(err instanceof WorkerUnavailableError)) throw err;
+      }
     }
-    const id = this.#nextId++;
-    const reply = await new Promise<BcryptReply>((resolve) => {
-      this.#pending.set(id, resolve);
-      worker.postMessage({ ...req, id } satisfies BcryptRequest);
-    });
-    if (reply.error !== undefined) throw new Error(reply.error);
-    return reply.result;
-  }
-
-  #idle(): void {
-    clearTimeout(this.#idleTimer);
-    if (!this.#worker) return;
-    this.#idleTimer = setTimeout(() => this.#stopWorker(), this.#idleMs);
-    // An idle worker must not keep the process alive.
-    Deno.unrefTimer(this.#idleTimer as unknown as number);
-  }
-
-  #startWorker(): Worker | undefined {
-    clearTimeout(this.#idleTimer);
-    if (!this.#useWorker || this.#closed) return undefined;
-    if (this.#worker) return this.#worker;
-    try {
-      const worker = new Worker(new URL("./_bcrypt_worker.ts", import.meta.url), {
-        type: "module",
-      });
-      worker.onmessage = (e: MessageEvent<BcryptReply>) => {
-        const resolve = this.#pending.get(e.data.id);
-        this.#pending.delete(e.data.id);
-        resolve?.(e.data);
-      };
-      worker.onerror = (e) => {
-        // A worker that cannot load (a binary without it embedded): bcrypt in-process from now on.
-        e.preventDefault();
-        this.#useWorker = false;
-        this.#failPending("bcrypt worker failed");
-      };
-      this.#worker = worker;
-      return worker;
-    } catch {
-      this.#useWorker = false;
-      return undefined;
-    }
-  }
-
-  #failPending(message: string): void {
-    for (const [id, resolve] of this.#pending) resolve({ id, error: message });
-    this.#pending.clear();
-    this.#worker?.terminate();
-    this.#worker = undefined;
-  }
-
-  #stopWorker(): void {
-    clearTimeout(this.#idleTimer);
-    this.#worker?.terminate();
-    this.#worker = undefined;
+    // In-process: bcryptjs's async mode yields between rounds, but each slice blocks.
+    return req.op === "compare"
+      ? await bcrypt.compare(req.password, req.hash ?? "")
+      : await bcrypt.hash(req.password, req.cost ?? 10);
   }
 }
 

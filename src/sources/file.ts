@@ -1,10 +1,10 @@
 import { dirname } from "node:path";
 import type { Bundle, SourceId } from "../bundle.ts";
-import { type Reason, reasonForFsError } from "../errors.ts";
+import type { Reason } from "../errors.ts";
 import { decodeItemsAsync } from "../parse/decode.ts";
 import { FileTooLargeError, readRegularFile } from "../fs.ts";
 import { DirWatch } from "./dir_watch.ts";
-import { problemBundle, scanFiles, type ScanProblem } from "./file_scan.ts";
+import { fsProblem, problemBundle, scanFiles, type ScanProblem } from "./file_scan.ts";
 import type { SourceDeps } from "./kind.ts";
 import type { FileSourceSpec } from "./kinds/file.ts";
 import { resolvePassphrases } from "./passphrases.ts";
@@ -75,8 +75,7 @@ export class FileSource implements Source {
     const salt = passphrases ? `:${passphrases.key}` : "";
     // Upstream re-emits walk and read errors every cycle: a file that stays missing keeps
     // `increase(x509_source_errors_total[15m])` above 0 for as long as it lasts.
-    const fail = (found: ScanProblem, what: string) => {
-      const problem = explainLossyName(found);
+    const fail = (problem: ScanProblem, what: string) => {
       failing.set(problem.path, problem.reason);
       if (this.#failing.get(problem.path) === problem.reason) {
         sink.countError(this.id, problem.reason);
@@ -189,8 +188,8 @@ export class FileSource implements Source {
       // 700 MiB file is one too_large item, a FIFO or a device never blocks the poll.
       data = await bytes;
     } catch (err) {
-      const reason = err instanceof FileTooLargeError ? "too_large" : reasonForFsError(err);
-      return { problem: { path, reason, message: (err as Error).message } };
+      if (!(err instanceof FileTooLargeError)) return { problem: fsProblem(path, err) };
+      return { problem: { path, reason: "too_large", message: err.message } };
     }
     const { sink } = this.#o;
     const items = await decodeItemsAsync(data, {
@@ -212,21 +211,6 @@ export class FileSource implements Source {
     }
     return { bundle: { ref: path, location: { filepath: path }, items } };
   }
-}
-
-/**
- * A file whose name is not valid UTF-8 reaches us with U+FFFD in place of its
- * bytes (every Deno and node:fs call decodes names lossily; only FFI or a
- * subprocess could pass the raw bytes, and the exporter has neither), so it
- * cannot be opened: `not_found`, with a message that says why and what to do.
- */
-function explainLossyName(problem: ScanProblem): ScanProblem {
-  if (problem.reason !== "not_found" || !problem.path.includes("\uFFFD")) return problem;
-  return {
-    ...problem,
-    message: "File name is not valid UTF-8 (shown with U+FFFD): it cannot be opened by name; " +
-      `rename it to UTF-8. ${problem.message}`,
-  };
 }
 
 /**

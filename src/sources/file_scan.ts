@@ -30,6 +30,25 @@ export interface ScanProblem {
   readonly message: string;
 }
 
+/**
+ * What a failed filesystem call on `path` means. A name that is not valid UTF-8
+ * reaches us with U+FFFD in place of its bytes (every Deno and node:fs call
+ * decodes names lossily; only FFI or a subprocess could pass the raw bytes, and
+ * the exporter has neither), so such a file cannot be opened: `not_found`, with
+ * a message that says why and what to do.
+ */
+export function fsProblem(path: string, err: unknown): ScanProblem {
+  const reason = reasonForFsError(err);
+  const message = (err as Error).message;
+  if (reason !== "not_found" || !path.includes("\uFFFD")) return { path, reason, message };
+  return {
+    path,
+    reason,
+    message: "File name is not valid UTF-8 (shown with U+FFFD): it cannot be opened by name; " +
+      `rename it to UTF-8. ${message}`,
+  };
+}
+
 /** The bundle that stands for a path the scan could not read: one error item. */
 export function problemBundle(p: ScanProblem): Bundle {
   return { ref: p.path, location: { filepath: p.path }, items: [wholeError(p.reason, p.message)] };
@@ -184,7 +203,7 @@ async function inspect(
   try {
     info = Deno.lstatSync(path);
   } catch (err) {
-    result.problems.push({ path, reason: reasonForFsError(err), message: (err as Error).message });
+    result.problems.push(fsProblem(path, err));
     return;
   }
   let target = path;
@@ -267,7 +286,7 @@ function followSymlink(
     try {
       link = Deno.readLinkSync(current);
     } catch (err) {
-      return { path, reason: reasonForFsError(err), message: (err as Error).message };
+      return fsProblem(path, err);
     }
     // A relative target is relative to the directory the link really is in: on Fedora,
     // /etc/ssl/certs is itself a link, and its bundle's `../../..` must start from there.
@@ -287,7 +306,7 @@ function followSymlink(
           message: `Symlink target does not exist: ${current}`,
         };
       }
-      return { path, reason: reasonForFsError(err), message: (err as Error).message };
+      return fsProblem(path, err);
     }
     if (info.isSymlink) continue;
     if (mappings.length > 0 && !mappings.some((m) => within(current, m.to))) {
@@ -301,7 +320,7 @@ function followSymlink(
       // stat (not lstat) so intermediate directory links resolve as the OS sees them.
       return { target: current, info: Deno.statSync(current) };
     } catch (err) {
-      return { path, reason: reasonForFsError(err), message: (err as Error).message };
+      return fsProblem(path, err);
     }
   }
   return { path, reason: "broken_symlink", message: "Too many levels of symbolic links" };
