@@ -254,7 +254,7 @@ Deno.test("CertMetrics.renderBody() caches each encoding until the store changes
     ReadableStream.from<BufferSource>([gz1.deflated.deflate])
       .pipeThrough(new DecompressionStream("deflate-raw")),
   ).bytes();
-  const text = await new Blob([...plain.plain]).bytes();
+  const text = await new Blob(await Array.fromAsync(plain.plain)).bytes();
   assert.deepEqual(inflated, text, "gzip and plain bodies hold the same text");
   assert.equal(new TextDecoder().decode(text), metrics.render(store, NOW));
 
@@ -272,7 +272,7 @@ Deno.test("CertMetrics.renderBody() caches each encoding until the store changes
   assert.equal(x.deflated, y.deflated);
 });
 
-Deno.test("CertMetrics writes a long text in chunks, each when asked, equal to the one-go render", async () => {
+Deno.test("CertMetrics sends a long text in chunks, each when asked, equal to the one-go render", async () => {
   const store = new Store();
   for (let i = 0; i < 2000; i++) {
     store.put(FILE, {
@@ -283,10 +283,28 @@ Deno.test("CertMetrics writes a long text in chunks, each when asked, equal to t
   }
   const metrics = new CertMetrics(new LabelSchema());
   const body = await metrics.renderBody(store, NOW, false);
-  const chunks = [...body.plain!];
+  const chunks = await Array.fromAsync(body.plain!);
   assert.ok(chunks.length > 1, `${chunks.length} chunk(s)`);
-  assert.ok(chunks.every((c) => c.length <= 64 * 1024));
-  assert.deepEqual(await new Blob(chunks).bytes(), metrics.renderBytes(store, NOW));
+  // Inflated from the cache in pieces sized to make ~64 KiB each.
+  const largest = Math.max(...chunks.map((c) => c.length));
+  assert.ok(largest <= 256 * 1024, `largest chunk ${largest} bytes`);
+  const text = await new Blob(chunks).bytes();
+  assert.deepEqual(text, metrics.renderBytes(store, NOW));
+  assert.equal(body.length, text.length);
+
+  // A client that hangs up after one chunk stops the inflate; the next scrape gets it all.
+  const early = await metrics.renderBody(store, NOW, false);
+  for await (const _ of early.plain as AsyncIterable<Uint8Array>) break;
+  const again = await metrics.renderBody(store, NOW, false);
+  assert.deepEqual(await new Blob(await Array.fromAsync(again.plain!)).bytes(), text);
+
+  // Relative families move every second: their text is written anew, never deflated first.
+  const relative = new CertMetrics(new LabelSchema(), { exposeRelative: true });
+  const direct = await relative.renderBody(store, NOW, false);
+  assert.equal(direct.length, undefined);
+  const written = [...(direct.plain as Iterable<Uint8Array<ArrayBuffer>>)];
+  assert.ok(written.every((c) => c.length <= 64 * 1024));
+  assert.deepEqual(await new Blob(written).bytes(), relative.renderBytes(store, NOW));
 });
 
 Deno.test("CertMetrics observing the store lets its last render go once a bundle changes", async () => {

@@ -70,7 +70,7 @@ function exposition(store: Store, exposeDiagnostics = false) {
 }
 
 async function text(body: Body): Promise<string> {
-  const bytes = new Blob([...body.chunks]);
+  const bytes = new Blob(await Array.fromAsync(body.chunks));
   const stream = body.encoding === "gzip"
     ? bytes.stream().pipeThrough(new DecompressionStream("gzip"))
     : bytes.stream();
@@ -163,8 +163,9 @@ Deno.test("Exposition with gzip sends one gzip body holding the same families", 
   const { e } = exposition(store);
   const gz = await e.render(true);
   assert.equal(gz.encoding, "gzip");
-  assert.deepEqual([...[...gz.chunks][0]!.subarray(0, 2)], [0x1f, 0x8b]);
-  assert.equal(gz.length, [...gz.chunks].reduce((n, c) => n + c.length, 0));
+  const chunks = await Array.fromAsync(gz.chunks);
+  assert.deepEqual([...chunks[0]!.subarray(0, 2)], [0x1f, 0x8b]);
+  assert.equal(gz.length, chunks.reduce((n, c) => n + c.length, 0));
   const zipped = await text(gz);
   const plain = await text(await e.render(false));
   assert.equal(plain.startsWith("# HELP x509_source_up"), true);
@@ -173,14 +174,22 @@ Deno.test("Exposition with gzip sends one gzip body holding the same families", 
   assert.equal(certs(zipped), certs(plain));
 });
 
-Deno.test("Exposition without gzip sends the text as is", async () => {
+Deno.test("Exposition without gzip sends the text as is, inflated from the cache with its length", async () => {
   const body = await exposition(filledStore()).e.render(false);
   assert.equal(body.encoding, "identity");
+  const bytes = await new Blob(await Array.fromAsync(body.chunks)).bytes();
+  assert.equal(body.length, bytes.length, "the cached text's length is known up front");
+  assert.match(new TextDecoder().decode(bytes), /^x509_cert_not_after\{/m);
+});
+
+Deno.test("Exposition writes a render used once (relative families) as text, with no length", async () => {
+  const store = filledStore();
+  const certs = new CertMetrics(new LabelSchema(), { exposeRelative: true });
+  const e = new Exposition(store, certs, new SelfMetrics(BUILD), { now: () => NOW_MS });
+  const body = await e.render(false);
   assert.equal(body.length, undefined, "written as it is read: no length up front");
-  assert.match(
-    new TextDecoder().decode(await new Blob([...body.chunks]).bytes()),
-    /^x509_cert_not_after\{/m,
-  );
+  const text = new TextDecoder().decode(await new Blob(await Array.fromAsync(body.chunks)).bytes());
+  assert.match(text, /^x509_cert_expires_in_seconds\{/m);
 });
 
 Deno.test("Exposition picks up a bundle put after the previous scrape", async () => {

@@ -44,7 +44,7 @@ function exposition(store: Store, collision: "auto" | "always" | "never" = "auto
 
 async function text(e: Exposition): Promise<string> {
   const body = await e.render(false);
-  return [...body.chunks].map((c) => new TextDecoder().decode(c)).join("");
+  return new TextDecoder().decode(await new Blob(await Array.fromAsync(body.chunks)).bytes());
 }
 
 function value(body: string, series: string): number | undefined {

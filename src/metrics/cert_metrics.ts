@@ -10,7 +10,7 @@ import {
   families,
   type Family,
 } from "./families.ts";
-import { deflate, type Deflated } from "./gzip.ts";
+import { deflate, type Deflated, inflated } from "./gzip.ts";
 import type { LabelSchema } from "./labels.ts";
 
 export type { CertMetricsOptions, CollisionPolicy } from "./families.ts";
@@ -53,10 +53,11 @@ interface Row extends LabelSet {
 
 /**
  * The last render, reused while no bundle changed and no value can have moved.
- * Only the compressed body is kept, made the first time a client asks for gzip:
- * Prometheus always does, and 10,000 certificates are 0.3 MB of deflate but
- * 10.6 MB of text (32 MB with `x509_cert_info`). The text is written anew for
- * each client without gzip, 64 KiB at a time as the response is read.
+ * Only the compressed body is kept, made by the first scrape: 10,000
+ * certificates are 0.3 MB of deflate but 10.6 MB of text (32 MB with
+ * `x509_cert_info`). Clients without gzip get it inflated 64 KiB at a time as
+ * the response is read. A render that cannot be reused (relative families
+ * move every second) is written as text straight away for them instead.
  */
 interface Rendered {
   readonly snap: Snapshot;
@@ -84,11 +85,21 @@ const NO_COLLISIONS: Collisions = { series: 0, extra: new Map(), dropped: new Ma
 
 /**
  * The certificate families, as the client asked: compressed, or the text as
- * chunks written when each is asked for (so a 32 MB text never exists whole).
+ * chunks made when each is asked for (so a 32 MB text never exists whole).
  */
 export type CertBody =
-  | { readonly deflated: Deflated; readonly plain?: undefined }
-  | { readonly plain: Iterable<Uint8Array<ArrayBuffer>>; readonly deflated?: undefined };
+  | { readonly deflated: Deflated; readonly plain?: undefined; readonly length?: undefined }
+  | {
+    readonly plain: Chunks;
+    /** Bytes in all, when known before the text is written (inflated from the cache). */
+    readonly length?: number;
+    readonly deflated?: undefined;
+  };
+
+/** Text chunks, inflated from the cache (async) or written anew (sync). */
+export type Chunks =
+  | Iterable<Uint8Array<ArrayBuffer>>
+  | AsyncIterable<Uint8Array<ArrayBuffer>>;
 
 /** What to write: the rows, their label sets and the time values are computed at. */
 interface Snapshot {
@@ -185,9 +196,11 @@ export class CertMetrics implements BundleObserver {
 
   async #renderBody(store: Store, now: number, gzip: boolean): Promise<CertBody> {
     const r = await runSliced(this.#rendered(store, now));
-    if (!gzip) return { plain: this.#chunks(r.snap) };
+    // Deflating a render used once would only add to writing its text.
+    if (!gzip && !(now <= r.validUntil)) return { plain: this.#chunks(r.snap) };
     r.deflated ??= await this.#deflate(r.snap);
-    return { deflated: r.deflated };
+    const d = r.deflated;
+    return gzip ? { deflated: d } : { plain: inflated(d), length: d.length };
   }
 
   *#rendered(store: Store, now: number): Steps<Rendered> {

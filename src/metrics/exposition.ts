@@ -1,5 +1,5 @@
 import type { Store } from "../store.ts";
-import type { CertMetrics } from "./cert_metrics.ts";
+import type { CertMetrics, Chunks } from "./cert_metrics.ts";
 import { CollisionCounters } from "./collision_metrics.ts";
 import { gzipMember } from "./gzip.ts";
 import { renderKubeMetrics } from "./kube_metrics.ts";
@@ -69,7 +69,8 @@ export class Exposition {
     const text = certs.plain;
     return {
       encoding: "identity",
-      chunks: (function* () {
+      ...(certs.length === undefined ? {} : { length: fresh.length + certs.length }),
+      chunks: (async function* () {
         yield fresh;
         yield* text;
       })(),
@@ -79,13 +80,13 @@ export class Exposition {
 
 /**
  * A `/metrics` body, as chunks sent as they are (the cached parts are never
- * copied). The text's chunks are written as the response reads them, so its
- * length is not known up front.
+ * copied). The text's chunks are made as the response reads them; its length
+ * is known up front only when they are inflated from the cache.
  */
 export interface Body {
   readonly encoding: "gzip" | "identity";
-  readonly chunks: Iterable<Uint8Array<ArrayBuffer>>;
-  /** Bytes in all, when known before the body is written (gzip). */
+  readonly chunks: Chunks;
+  /** Bytes in all, when known before the body is written. */
   readonly length?: number;
 }
 

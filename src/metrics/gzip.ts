@@ -145,6 +145,46 @@ export async function deflate(
   };
 }
 
+/** Text chunks {@link inflated} aims at: larger ones cost more GC and RSS (measured up to 512 KiB). */
+const INFLATED_CHUNK = 64 * 1024;
+
+/**
+ * The text `cached` holds, inflated about 64 KiB at a time as the reader asks
+ * for it. Clients without gzip get the cached body this way: inflating goes at
+ * ~3 GB/s where writing the text anew in JavaScript went at ~0.4 (32 MB with the
+ * facts on: ~15 instead of ~65 ms of CPU a scrape, measured). The deflate is fed
+ * in pieces of 64 KiB over its compression ratio, so each piece inflates to
+ * about one chunk; one piece in one go made a 28 MB chunk, and 3x slower.
+ */
+export async function* inflated(
+  cached: Deflated,
+): AsyncGenerator<Uint8Array<ArrayBuffer>, void, void> {
+  const ratio = cached.length / Math.max(1, cached.deflate.length);
+  const piece = Math.max(64, Math.min(INFLATED_CHUNK, Math.floor(INFLATED_CHUNK / ratio)));
+  const { readable, writable } = new DecompressionStream("deflate-raw");
+  const writer = writable.getWriter();
+  const feeding = (async () => {
+    for (let at = 0; at < cached.deflate.length; at += piece) {
+      // A view, not a copy: the stream reads it before the write resolves and keeps nothing.
+      await writer.write(cached.deflate.subarray(at, at + piece));
+    }
+    await writer.close();
+  })();
+  // A reader that stops early cancels the stream; the writes then fail, and that is expected.
+  feeding.catch(() => {});
+  const reader = readable.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      yield value as Uint8Array<ArrayBuffer>;
+    }
+    await feeding;
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}
+
 /** Length of the gzip header at the start of `gz` (RFC 1952 §2.3). */
 function gzipHeaderLength(gz: Uint8Array): number {
   if (gz[0] !== 0x1f || gz[1] !== 0x8b || gz[2] !== 8) throw new Error("Not a gzip stream");

@@ -74,11 +74,13 @@ export function createHandler(o: RoutesOptions): Handler {
         if (req.method === "HEAD") return new Response(null, { headers });
         // Chunks go out as they are (the cached certificate part is never copied), each
         // written when the connection asks for it: a slow reader holds one chunk, not the text.
-        const chunks = body.chunks[Symbol.iterator]();
+        const chunks = Symbol.asyncIterator in body.chunks
+          ? body.chunks[Symbol.asyncIterator]()
+          : body.chunks[Symbol.iterator]();
         const stream = new ReadableStream<Uint8Array>({
-          pull(c) {
+          async pull(c) {
             try {
-              const next = chunks.next();
+              const next = await chunks.next();
               if (next.done) c.close();
               else c.enqueue(next.value);
             } catch (err) {
@@ -87,8 +89,8 @@ export function createHandler(o: RoutesOptions): Handler {
               c.error(err);
             }
           },
-          cancel() {
-            chunks.return?.();
+          async cancel() {
+            await chunks.return?.();
           },
         }, { highWaterMark: 0 });
         return new Response(stream, { headers });

@@ -39,7 +39,7 @@ const mode = Deno.args[0] ?? "plain";
 // A scrape: the body is read to the end, then let go, as the server does.
 async function scrape(): Promise<void> {
   const body = await metrics.renderBody(store, 1_800_000_000, mode === "gzip");
-  if (body.plain) { for (const _ of body.plain) { /* the response read it all */ } }
+  if (body.plain) { for await (const _ of body.plain) { /* the response read it all */ } }
 }
 await scrape();
 store.delete(FILE, "/pki/big.pem");
