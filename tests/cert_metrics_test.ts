@@ -355,3 +355,31 @@ Deno.test("Store.version moves only when the bundles held change, and a render a
   assert.notEqual(empty.deflated, first.deflated, "rendered again after the change");
   assert.equal(empty.deflated!.length, 0);
 });
+
+Deno.test("LabelSchema writes a certificate's part byte for byte as its text, whatever the Name", () => {
+  const names = [
+    {},
+    { CN: "only" },
+    { C: "FR", ST: "IDF", L: "Paris", O: "Acme", OU: "Ops", CN: "all" },
+    { O: 'quote " and \\ back', CN: "line\nbreak" },
+    { OU: "Société Générale 日本 🙂", CN: "ünï" },
+  ];
+  const schemas = [
+    new LabelSchema(),
+    new LabelSchema({ subjectFields: ["CN"], issuerFields: ["O", "CN"] }),
+    new LabelSchema({ subjectFields: [], issuerFields: [] }),
+  ];
+  for (const schema of schemas) {
+    for (const subject of names) {
+      for (const issuer of names) {
+        const c = cert({ serial: "-98765432109876543210", subject, issuer });
+        const text = schema.certLabels(c);
+        const length = new TextEncoder().encode(text).length;
+        const buf = new Uint8Array(length + 8);
+        const end = schema.writeCertLabels(buf, 3, c);
+        assert.equal(end - 3, length, text);
+        assert.equal(new TextDecoder().decode(buf.subarray(3, end)), text);
+      }
+    }
+  }
+});

@@ -18,23 +18,20 @@ export type { CertMetricsOptions, CollisionPolicy } from "./families.ts";
 /**
  * A label set `{labels} ` as three pieces written one after the other. The
  * pieces are shared: `{` + location labels per bundle (head), the certificate
- * part per certificate (intermediates repeat across thousands of bundles), the
- * rest per bundle (tail). They are plain strings (a flat string costs 12 bytes
- * beside its text, a Uint8Array ~300 with its buffer: 10 MiB for 10,000
- * certificates), written with `TextEncoder.encodeInto`, which is 3-5x faster
- * than a byte loop. Three fields, not an array, and a row is its own label set:
- * row, set and pieces array took 142 bytes a certificate, the row alone 56.
+ * part, the rest per bundle (tail). A certificate's part is written from the
+ * certificate itself (see {@link LabelSchema.writeCertLabels}): kept as text it
+ * was ~230 bytes a certificate. Other pieces are plain strings (a flat string
+ * costs 12 bytes beside its text, a Uint8Array ~300 with its buffer), written
+ * with `TextEncoder.encodeInto`, 3-5x faster than a byte loop. Three fields,
+ * not an array, and a row is its own label set: row, set and pieces array took
+ * 142 bytes a certificate, the row alone 56.
  */
 interface LabelSet {
   readonly head: string;
-  readonly part: string;
+  readonly part: string | Certificate;
   readonly tail: string;
   /** UTF-8 length of the three. */
   readonly bytes: number;
-}
-
-function labelBytes(head: string, part: string, tail: string): number {
-  return utf8Length(head) + utf8Length(part) + utf8Length(tail);
 }
 
 interface Row extends LabelSet {
@@ -135,8 +132,8 @@ export class CertMetrics implements BundleObserver {
   readonly #collision: CollisionPolicy;
   readonly #discLength: number;
   readonly #rows = new WeakMap<Bundle, Row[]>();
-  /** The certificate part of label sets: intermediates repeat across thousands of bundles. */
-  readonly #certParts = new WeakMap<Certificate | Crl, string>();
+  /** The CRL part of label sets. */
+  readonly #crlParts = new WeakMap<Crl, string>();
   #errorPart: string | undefined;
   #last: Rendered | undefined;
   /** Renders run one at a time: a scrape arriving mid-render then finds it cached. */
@@ -335,7 +332,10 @@ export class CertMetrics implements BundleObserver {
         cursor.header = true;
         at = writeAscii(buf, at, family.name);
         at = writeUtf8(buf, at, l.head);
-        at = writeUtf8(buf, at, l.part);
+        const part = l.part;
+        at = typeof part === "string"
+          ? writeUtf8(buf, at, part)
+          : this.#schema.writeCertLabels(buf, at, part);
         if (l.tail !== "") at = writeUtf8(buf, at, l.tail);
         if (extra) {
           // Every label set ends with `} `: the family's own labels go before it.
@@ -371,18 +371,19 @@ export class CertMetrics implements BundleObserver {
     const kind = bundle.kind ?? defaultKind;
     const rows: Row[] = [];
     for (const [pos, item] of bundle.items.entries()) {
-      const part = this.#itemPart(item);
+      const part = item.kind === "cert" ? item.cert : this.#itemPart(item);
+      const text = this.#partText(part);
       rows.push({
         head: headPiece,
         part,
         tail: tailPiece,
-        bytes: labelBytes(headPiece, part, tailPiece),
+        bytes: utf8Length(headPiece) + utf8Length(text) + utf8Length(tailPiece),
         item,
         bundle,
         pos,
         sourceKey,
         kind,
-        hash: fnv1a(headPiece, part, tailPiece),
+        hash: fnv1a(headPiece, text, tailPiece),
         disc: undefined,
       });
       yield;
@@ -396,19 +397,26 @@ export class CertMetrics implements BundleObserver {
     return this.#chains?.states(row.bundle)?.[row.pos];
   }
 
-  #itemPart(item: Item): string {
+  /** The part of a CRL or an error entry, kept: there are few of them. */
+  #itemPart(item: Exclude<Item, { kind: "cert" }>): string {
     if (item.kind === "error") {
       return this.#errorPart ??= this.#schema.certLabels(undefined);
     }
-    const key = item.kind === "cert" ? item.cert : item.crl;
-    let part = this.#certParts.get(key);
+    let part = this.#crlParts.get(item.crl);
     if (!part) {
-      part = item.kind === "cert"
-        ? this.#schema.certLabels(item.cert)
-        : this.#schema.crlLabels(item.crl);
-      this.#certParts.set(key, part);
+      part = this.#schema.crlLabels(item.crl);
+      this.#crlParts.set(item.crl, part);
     }
     return part;
+  }
+
+  /** A part as text: a certificate's is made anew (only to hash it, or on a collision). */
+  #partText(part: string | Certificate): string {
+    return typeof part === "string" ? part : this.#schema.certLabels(part);
+  }
+
+  #joined(set: LabelSet): string {
+    return set.head + this.#partText(set.part) + set.tail;
   }
 
   /**
@@ -439,7 +447,7 @@ export class CertMetrics implements BundleObserver {
     for (const group of groups.values()) {
       const sets = new Map<string, Row[]>();
       for (const r of group) {
-        const key = joined(r);
+        const key = this.#joined(r);
         const same = sets.get(key);
         if (same) same.push(r);
         else sets.set(key, [r]);
@@ -479,10 +487,10 @@ export class CertMetrics implements BundleObserver {
       identityOf(item)
     }\u0000${row.sourceKey}\u0000${row.bundle.ref}\u0000${item.index}`;
     const disc = createHash("sha256").update(identity).digest("hex").slice(0, this.#discLength);
-    const plain = joined(row);
+    const plain = this.#joined(row);
     const head = plain.slice(0, plain.length - CLOSE.length);
     const part = `,discriminator="${disc}"} `;
-    row.disc = { head, part, tail: "", bytes: labelBytes(head, part, "") };
+    row.disc = { head, part, tail: "", bytes: utf8Length(head) + utf8Length(part) };
     return row.disc;
   }
 }
@@ -504,10 +512,6 @@ function fnv1a(...pieces: string[]): number {
     for (let i = 0; i < piece.length; i++) h = Math.imul(h ^ piece.charCodeAt(i), 0x01000193);
   }
   return h & 0x3fffffff;
-}
-
-function joined(set: LabelSet): string {
-  return set.head + set.part + set.tail;
 }
 
 /**
