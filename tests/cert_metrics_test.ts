@@ -383,3 +383,26 @@ Deno.test("LabelSchema writes a certificate's part byte for byte as its text, wh
     }
   }
 });
+
+Deno.test("LabelSchema writes a bundle's location head byte for byte as its text, every column in order", () => {
+  const schema = new LabelSchema({ trimPathComponents: 1 });
+  const names = schema.names();
+  const locations = [
+    {},
+    { filepath: "/etc/pki/zürich.pem" },
+    { filepath: '/q"uote\\d/a.pem', embeddedKind: "user", embeddedKey: "admin" },
+    { secretNamespace: "prod", secretName: "tls", secretKey: "tls.crt" },
+    { probeTarget: "example.org:443", probeServerName: "日本.example" },
+  ];
+  for (const location of locations) {
+    const head = schema.locationHead({ ref: "x", location, items: [] });
+    const text = head.text();
+    const buf = new Uint8Array(new TextEncoder().encode(text).length + 4);
+    const end = head.write(buf, 2);
+    assert.equal(new TextDecoder().decode(buf.subarray(2, end)), text);
+    // `{` then every location column, in schema order, each once, empty where it does not apply.
+    const columns = [...text.slice(1).matchAll(/([a-z_]+)="(?:[^"\\]|\\.)*",/g)].map((m) => m[1]);
+    assert.deepEqual(columns, names.slice(0, columns.length));
+    assert.equal(columns.length, names.indexOf("serial_number"));
+  }
+});

@@ -11,7 +11,7 @@ import {
   type Family,
 } from "./families.ts";
 import { deflate, type Deflated, inflated } from "./gzip.ts";
-import type { LabelSchema } from "./labels.ts";
+import type { LabelSchema, LocationHead } from "./labels.ts";
 
 export type { CertMetricsOptions, CollisionPolicy } from "./families.ts";
 
@@ -27,7 +27,7 @@ export type { CertMetricsOptions, CollisionPolicy } from "./families.ts";
  * 142 bytes a certificate, the row alone 56.
  */
 interface LabelSet {
-  readonly head: string;
+  readonly head: string | LocationHead;
   readonly part: string | Certificate;
   readonly tail: string;
   /** UTF-8 length of the three. */
@@ -331,7 +331,8 @@ export class CertMetrics implements BundleObserver {
         if (!cursor.header) at = writeAscii(buf, at, header);
         cursor.header = true;
         at = writeAscii(buf, at, family.name);
-        at = writeUtf8(buf, at, l.head);
+        const head = l.head;
+        at = typeof head === "string" ? writeUtf8(buf, at, head) : head.write(buf, at);
         const part = l.part;
         at = typeof part === "string"
           ? writeUtf8(buf, at, part)
@@ -365,27 +366,29 @@ export class CertMetrics implements BundleObserver {
 
   /** The rows of a bundle not seen before, one step per certificate. */
   *#rowsOf(bundle: Bundle, sourceKey: string, defaultKind: string): Steps<Row[]> {
-    const { head, tail } = this.#schema.locationLabels(bundle);
-    const headPiece = `{${head}`;
-    const tailPiece = `${tail}} `;
+    const head = this.#schema.locationHead(bundle);
+    const headText = head.text();
+    const headBytes = utf8Length(headText);
+    const tail = `${this.#schema.locationTail(bundle)}} `;
     const kind = bundle.kind ?? defaultKind;
-    const rows: Row[] = [];
+    // Sized up front: an array grown by push keeps 17 slots for a bundle's 5.
+    const rows = new Array<Row>(bundle.items.length);
     for (const [pos, item] of bundle.items.entries()) {
       const part = item.kind === "cert" ? item.cert : this.#itemPart(item);
       const text = this.#partText(part);
-      rows.push({
-        head: headPiece,
+      rows[pos] = {
+        head,
         part,
-        tail: tailPiece,
-        bytes: utf8Length(headPiece) + utf8Length(text) + utf8Length(tailPiece),
+        tail,
+        bytes: headBytes + utf8Length(text) + utf8Length(tail),
         item,
         bundle,
         pos,
         sourceKey,
         kind,
-        hash: fnv1a(headPiece, text, tailPiece),
+        hash: fnv1a(headText, text, tail),
         disc: undefined,
-      });
+      };
       yield;
     }
     this.#rows.set(bundle, rows);
@@ -416,7 +419,8 @@ export class CertMetrics implements BundleObserver {
   }
 
   #joined(set: LabelSet): string {
-    return set.head + this.#partText(set.part) + set.tail;
+    const head = typeof set.head === "string" ? set.head : set.head.text();
+    return head + this.#partText(set.part) + set.tail;
   }
 
   /**

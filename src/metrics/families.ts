@@ -32,7 +32,7 @@ export interface Family {
   readonly flipsAt?: (item: Item, chain?: ChainState) => number | undefined;
   /** Reads the item's chain (resolved at sync time). */
   readonly chain?: boolean;
-  /** Labels after the shared label set, `,name="value"...` (built once per certificate). */
+  /** Labels after the shared label set, `,name="value"...`. */
   readonly extraLabels?: (item: Item) => string;
 }
 
@@ -65,18 +65,13 @@ export function infoLabels(c: Certificate): string {
 }
 
 function infoFamily(): Family {
-  const parts = new WeakMap<Certificate, string>();
   return {
     name: "x509_cert_info",
     help:
       "Facts of the certificate in labels (SANs, key type and size, signature algorithm, SHA-256 fingerprint, CA); always 1",
     value: (item) => (item.kind === "cert" ? 1 : undefined),
-    extraLabels: (item) => {
-      if (item.kind !== "cert") return "";
-      let part = parts.get(item.cert);
-      if (part === undefined) parts.set(item.cert, part = infoLabels(item.cert));
-      return part;
-    },
+    // Made at each render, not kept: ~250 bytes a certificate, for a render once per change.
+    extraLabels: (item) => (item.kind === "cert" ? infoLabels(item.cert) : ""),
   };
 }
 

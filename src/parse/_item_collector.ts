@@ -56,7 +56,9 @@ export class ItemCollector {
   }
 
   finish(): Item[] {
-    if (this.#dropped === 0) return this.#items;
+    // A copy sized to its items: an array grown by push keeps 17 slots for a bundle's 5
+    // (96 bytes a bundle, 2 MiB at 100,000 certificates in 20,000 files).
+    if (this.#dropped === 0) return this.#items.slice();
     const { maxCertificates, maxErrorItems } = this.#limits;
     return [...this.#items, {
       kind: "error",
