@@ -12,6 +12,21 @@ export function writeAscii(buf: Uint8Array, at: number, s: string): number {
   return at;
 }
 
+/**
+ * Copies `bytes` into `buf` at `at`; returns the end. For constant text encoded
+ * once: one memcpy, where a byte loop over a 50-character constant was a third
+ * of a render's time (measured at 100,000 certificates).
+ */
+export function writeBytes(buf: Uint8Array, at: number, bytes: Uint8Array): number {
+  buf.set(bytes, at);
+  return at + bytes.length;
+}
+
+/** `s` as UTF-8 bytes, for {@link writeBytes}. */
+export function utf8Bytes(s: string): Uint8Array {
+  return encoder.encode(s);
+}
+
 /** Encodes `s` as UTF-8 into `buf` at `at`, which must have room ({@link utf8Length}); returns the end. */
 export function writeUtf8(buf: Uint8Array, at: number, s: string): number {
   return at + encoder.encodeInto(s, buf.subarray(at)).written;

@@ -3,7 +3,7 @@ import type { Bundle, Certificate, Crl, Item } from "../bundle.ts";
 import type { Chains, ChainState } from "../chain.ts";
 import { runSliced, runSteps, type Steps, TimeSlice } from "../steps.ts";
 import type { BundleObserver, Store } from "../store.ts";
-import { utf8Length, writeAscii, writeUtf8 } from "./_utf8.ts";
+import { utf8Bytes, utf8Length, writeAscii, writeBytes, writeUtf8 } from "./_utf8.ts";
 import {
   type CertMetricsOptions,
   type CollisionPolicy,
@@ -129,6 +129,8 @@ export class CertMetrics implements BundleObserver {
   readonly #schema: LabelSchema;
   readonly #families: Family[];
   readonly #headers: string[];
+  /** Family names as bytes: one copy a line instead of a byte loop. */
+  readonly #names: Uint8Array[];
   readonly #collision: CollisionPolicy;
   readonly #discLength: number;
   readonly #rows = new WeakMap<Bundle, Row[]>();
@@ -153,6 +155,7 @@ export class CertMetrics implements BundleObserver {
     this.#collision = options.collision ?? "auto";
     this.#discLength = options.discriminatorLength ?? 8;
     this.#families = families(options);
+    this.#names = this.#families.map((f) => utf8Bytes(f.name));
     this.#headers = this.#families.map((f) =>
       `# HELP ${f.name} ${f.help}\n# TYPE ${f.name} gauge\n`
     );
@@ -330,7 +333,7 @@ export class CertMetrics implements BundleObserver {
         if (at + need > buf.length) return at;
         if (!cursor.header) at = writeAscii(buf, at, header);
         cursor.header = true;
-        at = writeAscii(buf, at, family.name);
+        at = writeBytes(buf, at, this.#names[cursor.f]!);
         const head = l.head;
         at = typeof head === "string" ? writeUtf8(buf, at, head) : head.write(buf, at);
         const part = l.part;

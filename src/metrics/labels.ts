@@ -2,7 +2,7 @@ import type { Bundle, Certificate, Crl, DistinguishedName, DnField } from "../bu
 import { DN_FIELDS } from "../bundle.ts";
 import type { LabelColumn } from "../sources/kind.ts";
 import { locationColumns } from "../sources/kinds.ts";
-import { writeAscii, writeUtf8 } from "./_utf8.ts";
+import { utf8Bytes, writeAscii, writeBytes, writeUtf8 } from "./_utf8.ts";
 
 /** Escapes a label value for the Prometheus text format. */
 export function escapeLabelValue(value: string): string {
@@ -81,8 +81,8 @@ export class LabelSchema {
       values.push(escapeLabelValue(value));
       mask += 2 ** i; // arithmetic, not `1 << i`: exact past 31 columns too
     }
-    let between = this.#locationShapes.get(mask);
-    if (!between) {
+    let shape = this.#locationShapes.get(mask);
+    if (!shape) {
       const texts: string[] = [];
       let text = "{";
       for (let i = 0; i < this.#location.length; i++) {
@@ -94,14 +94,15 @@ export class LabelSchema {
         }
       }
       texts.push(text);
-      this.#locationShapes.set(mask, between = texts);
+      shape = { texts, bytes: texts.map(utf8Bytes) };
+      this.#locationShapes.set(mask, shape);
     }
     // A copy sized to its values: grown by push, the array keeps 17 slots.
-    return new LocationHead(between, values.slice());
+    return new LocationHead(shape, values.slice());
   }
 
   /** Location texts by which columns have a value: a handful (one per source kind, about). */
-  readonly #locationShapes = new Map<number, readonly string[]>();
+  readonly #locationShapes = new Map<number, LocationShape>();
 
   /** The exposed object labels (`secret_label_*`...) after the DN labels, per bundle. */
   locationTail(bundle: Bundle): string {
@@ -137,15 +138,15 @@ export class LabelSchema {
    * per issuer, which thousands of certificates share.
    */
   writeCertLabels(buf: Uint8Array, at: number, cert: Certificate): number {
-    at = writeAscii(buf, at, SERIAL);
+    at = writeBytes(buf, at, SERIAL);
     at = writeAscii(buf, at, cert.serial);
     at = writeUtf8(buf, at, this.#issuerPart(cert.issuer));
     const dn = cert.subject;
     const shape = this.#subjectShape(dn);
-    at = writeAscii(buf, at, shape.between[0]!);
+    at = writeBytes(buf, at, shape.between[0]!);
     for (let i = 0; i < shape.fields.length; i++) {
       at = writeUtf8(buf, at, escapeLabelValue(dn[shape.fields[i]!]!));
-      at = writeAscii(buf, at, shape.between[i + 1]!);
+      at = writeBytes(buf, at, shape.between[i + 1]!);
     }
     return at;
   }
@@ -184,7 +185,7 @@ export class LabelSchema {
         }
       }
       between.push(text);
-      shape = { fields, between };
+      shape = { fields, between: between.map(utf8Bytes) };
       this.#shapes.set(mask, shape);
     }
     return shape;
@@ -192,39 +193,47 @@ export class LabelSchema {
 }
 
 /**
- * `{` and a bundle's location labels: the constant text before its first value,
- * between each two and after the last (`between` has one more entry than
- * `values`). The values are escaped; the constant text is ASCII.
+ * The constant text of location heads with the same columns set: `{` and what
+ * comes before the first value, between each two and after the last (one more
+ * than the values). ASCII; as bytes too, copied in one call each.
  */
-export class LocationHead {
-  readonly between: readonly string[];
-  readonly values: readonly string[];
+interface LocationShape {
+  readonly texts: readonly string[];
+  readonly bytes: readonly Uint8Array[];
+}
 
-  constructor(between: readonly string[], values: readonly string[]) {
-    this.between = between;
-    this.values = values;
+/** `{` and a bundle's location labels: its escaped values, and the shape's text around them. */
+export class LocationHead {
+  readonly #shape: LocationShape;
+  readonly #values: readonly string[];
+
+  constructor(shape: LocationShape, values: readonly string[]) {
+    this.#shape = shape;
+    this.#values = values;
   }
 
   /** Writes the head into `buf` at `at`, which must have room for it; returns the end. */
   write(buf: Uint8Array, at: number): number {
-    at = writeAscii(buf, at, this.between[0]!);
-    for (let i = 0; i < this.values.length; i++) {
-      at = writeUtf8(buf, at, this.values[i]!);
-      at = writeAscii(buf, at, this.between[i + 1]!);
+    const between = this.#shape.bytes;
+    at = writeBytes(buf, at, between[0]!);
+    for (let i = 0; i < this.#values.length; i++) {
+      at = writeUtf8(buf, at, this.#values[i]!);
+      at = writeBytes(buf, at, between[i + 1]!);
     }
     return at;
   }
 
   /** The head as one string (hashing, collisions, tests). */
   text(): string {
-    let out = this.between[0]!;
-    for (let i = 0; i < this.values.length; i++) out += this.values[i]! + this.between[i + 1]!;
+    const between = this.#shape.texts;
+    let out = between[0]!;
+    for (let i = 0; i < this.#values.length; i++) out += this.#values[i]! + between[i + 1]!;
     return out;
   }
 }
 
 /** The certificate part's first label, up to its value (the serial is ASCII digits). */
-const SERIAL = 'serial_number="';
+const SERIAL = utf8Bytes('serial_number="');
 
 /**
  * The subject labels of Names with the same fields present: the constant text
@@ -233,7 +242,7 @@ const SERIAL = 'serial_number="';
  */
 interface SubjectShape {
   readonly fields: readonly DnField[];
-  readonly between: readonly string[];
+  readonly between: readonly Uint8Array[];
 }
 
 function dnLabels(
