@@ -375,6 +375,10 @@ Deno.test("LabelSchema writes a certificate's part byte for byte as its text, wh
         const c = cert({ serial: "-98765432109876543210", subject, issuer });
         const text = schema.certLabels(c);
         const length = new TextEncoder().encode(text).length;
+        assert.equal(schema.certLabelsLength(c), length, text);
+        // Equal parts hash equal, whichever objects hold them.
+        const twin = cert({ serial: c.serial, subject: { ...subject }, issuer: { ...issuer } });
+        assert.equal(schema.hashCert(twin, 7), schema.hashCert(c, 7));
         const buf = new Uint8Array(length + 8);
         const end = schema.writeCertLabels(buf, 3, c);
         assert.equal(end - 3, length, text);
@@ -397,6 +401,7 @@ Deno.test("LabelSchema writes a bundle's location head byte for byte as its text
   for (const location of locations) {
     const head = schema.locationHead({ ref: "x", location, items: [] });
     const text = head.text();
+    assert.equal(head.bytes(), new TextEncoder().encode(text).length);
     const buf = new Uint8Array(new TextEncoder().encode(text).length + 4);
     const end = head.write(buf, 2);
     assert.equal(new TextDecoder().decode(buf.subarray(2, end)), text);

@@ -2,7 +2,7 @@ import type { Bundle, Certificate, Crl, DistinguishedName, DnField } from "../bu
 import { DN_FIELDS } from "../bundle.ts";
 import type { LabelColumn } from "../sources/kind.ts";
 import { locationColumns } from "../sources/kinds.ts";
-import { utf8Bytes, writeAscii, writeBytes, writeUtf8 } from "./_utf8.ts";
+import { utf8Bytes, utf8Length, writeAscii, writeBytes, writeUtf8 } from "./_utf8.ts";
 
 /** Escapes a label value for the Prometheus text format. */
 export function escapeLabelValue(value: string): string {
@@ -94,7 +94,12 @@ export class LabelSchema {
         }
       }
       texts.push(text);
-      shape = { texts, bytes: texts.map(utf8Bytes) };
+      shape = {
+        id: mask,
+        texts,
+        bytes: texts.map(utf8Bytes),
+        length: texts.reduce((n, t) => n + t.length, 0),
+      };
       this.#locationShapes.set(mask, shape);
     }
     // A copy sized to its values: grown by push, the array keeps 17 slots.
@@ -151,13 +156,43 @@ export class LabelSchema {
     return at;
   }
 
+  /** UTF-8 length of {@link certLabels} of `cert`, from its pieces (no text is made). */
+  certLabelsLength(cert: Certificate): number {
+    const dn = cert.subject;
+    const shape = this.#subjectShape(dn);
+    let n = SERIAL.length + cert.serial.length + this.#issuer_(cert.issuer).bytes + shape.bytes;
+    for (const f of shape.fields) n += utf8Length(escapeLabelValue(dn[f]!));
+    return n;
+  }
+
+  /**
+   * `h` folded with what tells certificate parts apart: the serial, the issuer
+   * part's own hash and the subject's values, not their ~230 characters of text.
+   * Equal parts hash equal; so do some different ones, which the caller compares
+   * in full. (A certificate's part never equals a CRL's or an error's, whose serial is empty.)
+   */
+  hashCert(cert: Certificate, h: number): number {
+    h = fnv1a(h, cert.serial);
+    h = Math.imul(h ^ this.#issuer_(cert.issuer).hash, FNV_PRIME);
+    const dn = cert.subject;
+    const shape = this.#subjectShape(dn);
+    h = Math.imul(h ^ shape.mask, FNV_PRIME);
+    for (const f of shape.fields) h = fnv1a(h, dn[f]!);
+    return h;
+  }
+
   /** `",crl_number=""` and the issuer labels, once per issuer Name (they are shared objects). */
-  readonly #issuerParts = new WeakMap<DistinguishedName, string>();
+  readonly #issuerParts = new WeakMap<DistinguishedName, IssuerPart>();
 
   #issuerPart(dn: DistinguishedName): string {
+    return this.#issuer_(dn).text;
+  }
+
+  #issuer_(dn: DistinguishedName): IssuerPart {
     let part = this.#issuerParts.get(dn);
     if (part === undefined) {
-      part = `",crl_number=""${dnLabels("issuer", this.#issuer, dn)}`;
+      const text = `",crl_number=""${dnLabels("issuer", this.#issuer, dn)}`;
+      part = { text, bytes: utf8Length(text), hash: fnv1a(FNV_OFFSET, text) };
       this.#issuerParts.set(dn, part);
     }
     return part;
@@ -185,7 +220,12 @@ export class LabelSchema {
         }
       }
       between.push(text);
-      shape = { fields, between: between.map(utf8Bytes) };
+      shape = {
+        mask,
+        fields,
+        between: between.map(utf8Bytes),
+        bytes: between.reduce((n, t) => n + t.length, 0),
+      };
       this.#shapes.set(mask, shape);
     }
     return shape;
@@ -198,8 +238,12 @@ export class LabelSchema {
  * than the values). ASCII; as bytes too, copied in one call each.
  */
 interface LocationShape {
+  /** Which columns have a value (a bit each, as a number: there may be more than 31). */
+  readonly id: number;
   readonly texts: readonly string[];
   readonly bytes: readonly Uint8Array[];
+  /** Length of the constant text, all of it. */
+  readonly length: number;
 }
 
 /** `{` and a bundle's location labels: its escaped values, and the shape's text around them. */
@@ -223,7 +267,21 @@ export class LocationHead {
     return at;
   }
 
-  /** The head as one string (hashing, collisions, tests). */
+  /** UTF-8 length of the head. */
+  bytes(): number {
+    let n = this.#shape.length;
+    for (const v of this.#values) n += utf8Length(v);
+    return n;
+  }
+
+  /** `h` folded with what tells heads apart: their columns and values (see {@link fnv1a}). */
+  hash(h: number): number {
+    h = Math.imul(h ^ this.#shape.id, FNV_PRIME);
+    for (const v of this.#values) h = fnv1a(h, v);
+    return h;
+  }
+
+  /** The head as one string (collisions, tests). */
   text(): string {
     const between = this.#shape.texts;
     let out = between[0]!;
@@ -241,8 +299,28 @@ const SERIAL = utf8Bytes('serial_number="');
  * names and empty fields are ASCII; values are escaped as they are written.
  */
 interface SubjectShape {
+  readonly mask: number;
   readonly fields: readonly DnField[];
   readonly between: readonly Uint8Array[];
+  /** Length of the constant text, all of it. */
+  readonly bytes: number;
+}
+
+/** A certificate part's issuer labels (after the serial), with their length and hash. */
+interface IssuerPart {
+  readonly text: string;
+  readonly bytes: number;
+  readonly hash: number;
+}
+
+/** FNV-1a's offset basis and prime. */
+export const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/** `h` folded with the UTF-16 code units of `s` (FNV-1a): a cheap bucket key, not a digest. */
+export function fnv1a(h: number, s: string): number {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
+  return h;
 }
 
 function dnLabels(
