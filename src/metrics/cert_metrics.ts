@@ -120,10 +120,11 @@ const CLOSE = "} ";
 /**
  * Renders the per-certificate families straight from the store into the
  * Prometheus text format. A generic client registry costs ~80 ms and ~80 MB for
- * 10,000 series; here label sets are encoded once per bundle (certificate and
- * location parts each cached), the text goes through one reused 64 KiB buffer
- * into the compressor, and the compressed body is reused while the store holds
- * the same bundles and no value can have flipped.
+ * 10,000 series; here label sets are written from pieces shared per bundle,
+ * issuer and set of columns and from each certificate's own fields, the text
+ * goes through one reused 64 KiB buffer into the compressor, and the compressed
+ * body serves every scrape (inflated for clients without gzip) while the store
+ * holds the same bundles and no value can have flipped.
  */
 export class CertMetrics implements BundleObserver {
   readonly #schema: LabelSchema;
