@@ -27,8 +27,25 @@ export function utf8Bytes(s: string): Uint8Array {
   return encoder.encode(s);
 }
 
-/** Encodes `s` as UTF-8 into `buf` at `at`, which must have room ({@link utf8Length}); returns the end. */
+/** Strings up to this long are tried as ASCII first. */
+const SHORT = 64;
+
+/**
+ * Encodes `s` as UTF-8 into `buf` at `at`, which must have room ({@link utf8Length}); returns the end.
+ * A short ASCII string is copied by a loop: `encodeInto` needs a view of `buf` made for each
+ * call, and at ~10 pieces a line those views were most of a render's garbage.
+ */
 export function writeUtf8(buf: Uint8Array, at: number, s: string): number {
+  if (s.length <= SHORT) {
+    let i = 0;
+    for (; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) break;
+      buf[at + i] = c;
+    }
+    if (i === s.length) return at + i;
+    // Not ASCII: encoded whole from `at`, over the prefix just copied.
+  }
   return at + encoder.encodeInto(s, buf.subarray(at)).written;
 }
 
