@@ -5,7 +5,7 @@
  * exporter sends a text: the least sending that many bytes can take here.
  */
 import { V8_FLAGS } from "../scripts/flags.ts";
-import { memory, sleep } from "./_harness.ts";
+import { firstLine, memory, sleep } from "./_harness.ts";
 import type { ScenarioOptions, ScenarioResult } from "./_report.ts";
 import { scrapeSeries } from "./_scrape.ts";
 
@@ -43,16 +43,7 @@ async function launchFloor(v8: boolean): Promise<{ url: string; child: Deno.Chil
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let url = "";
-  while (!url.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("floor.ts exited early");
-    url += value;
-  }
-  reader.releaseLock();
-  child.stdout.cancel().catch(() => {});
-  return { url: url.trim(), child };
+  return { url: (await firstLine(child, "floor.ts")).trim(), child };
 }
 
 /**

@@ -31,22 +31,27 @@ export function utf8Bytes(s: string): Uint8Array {
 const SHORT = 64;
 
 /**
- * Encodes `s` as UTF-8 into `buf` at `at`, which must have room ({@link utf8Length}); returns the end.
- * A short ASCII string is copied by a loop: `encodeInto` needs a view of `buf` made for each
- * call, and at ~10 pieces a line those views were most of a render's garbage.
+ * Copies a short ASCII `s` into `buf` at `at` and returns the end, or returns -1
+ * (leaving a partial copy, to be overwritten) if it is long, not ASCII, or, with
+ * `labelValue`, holds a character a label value escapes (`"`, `\`, newline).
+ * `encodeInto` needs a view of `buf` made for each call, and at ~10 pieces a line
+ * those views were most of a render's garbage; checking a value for escapes in
+ * the same loop saves a regular expression test per value.
  */
-export function writeUtf8(buf: Uint8Array, at: number, s: string): number {
-  if (s.length <= SHORT) {
-    let i = 0;
-    for (; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c > 0x7f) break;
-      buf[at + i] = c;
-    }
-    if (i === s.length) return at + i;
-    // Not ASCII: encoded whole from `at`, over the prefix just copied.
+export function copyShortAscii(buf: Uint8Array, at: number, s: string, labelValue = false): number {
+  if (s.length > SHORT) return -1;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f || (labelValue && (c === 0x22 || c === 0x5c || c === 0x0a))) return -1;
+    buf[at + i] = c;
   }
-  return at + encoder.encodeInto(s, buf.subarray(at)).written;
+  return at + s.length;
+}
+
+/** Encodes `s` as UTF-8 into `buf` at `at`, which must have room ({@link utf8Length}); returns the end. */
+export function writeUtf8(buf: Uint8Array, at: number, s: string): number {
+  const end = copyShortAscii(buf, at, s);
+  return end >= 0 ? end : at + encoder.encodeInto(s, buf.subarray(at)).written;
 }
 
 // deno-lint-ignore no-control-regex -- the whole ASCII range, control characters included

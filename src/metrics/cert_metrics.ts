@@ -19,10 +19,10 @@ export type { CertMetricsOptions, CollisionPolicy } from "./families.ts";
  * A label set `{labels} ` as three pieces written one after the other. The
  * pieces are shared: `{` + location labels per bundle (head), the certificate
  * part, the rest per bundle (tail). A certificate's part is written from the
- * certificate itself (see {@link LabelSchema.writeCertLabels}): kept as text it
- * was ~230 bytes a certificate. Other pieces are plain strings (a flat string
- * costs 12 bytes beside its text, a Uint8Array ~300 with its buffer), written
- * with `TextEncoder.encodeInto`, 3-5x faster than a byte loop. Three fields,
+ * certificate itself (see {@link LabelSchema.writeCertLabels}), and a location
+ * head from its values ({@link LocationHead}): kept as text they were ~230 and
+ * ~370 bytes. Other pieces are plain strings (a flat string costs 12 bytes
+ * beside its text, a Uint8Array ~300 with its buffer). Three fields,
  * not an array, and a row is its own label set: row, set and pieces array took
  * 142 bytes a certificate, the row alone 56.
  */

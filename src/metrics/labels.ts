@@ -2,7 +2,14 @@ import type { Bundle, Certificate, Crl, DistinguishedName, DnField } from "../bu
 import { DN_FIELDS } from "../bundle.ts";
 import type { LabelColumn } from "../sources/kind.ts";
 import { locationColumns } from "../sources/kinds.ts";
-import { utf8Bytes, utf8Length, writeAscii, writeBytes, writeUtf8 } from "./_utf8.ts";
+import {
+  copyShortAscii,
+  utf8Bytes,
+  utf8Length,
+  writeAscii,
+  writeBytes,
+  writeUtf8,
+} from "./_utf8.ts";
 
 /** Escapes a label value for the Prometheus text format. */
 export function escapeLabelValue(value: string): string {
@@ -10,22 +17,10 @@ export function escapeLabelValue(value: string): string {
   return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
 
-/**
- * Writes {@link escapeLabelValue} of `v` as UTF-8 into `buf` at `at`; returns the end. A short
- * value with nothing to escape, nearly every one, is copied in one loop that also checks it: a
- * regular expression test per value was a twentieth of a render.
- */
+/** Writes {@link escapeLabelValue} of `v` as UTF-8 into `buf` at `at`; returns the end. */
 function writeLabelValue(buf: Uint8Array, at: number, v: string): number {
-  if (v.length <= 64) {
-    let i = 0;
-    for (; i < v.length; i++) {
-      const c = v.charCodeAt(i);
-      if (c > 0x7f || c === 0x22 || c === 0x5c || c === 0x0a) break; // non-ASCII, `"`, `\`, newline
-      buf[at + i] = c;
-    }
-    if (i === v.length) return at + i;
-  }
-  return writeUtf8(buf, at, escapeLabelValue(v));
+  const end = copyShortAscii(buf, at, v, true);
+  return end >= 0 ? end : writeUtf8(buf, at, escapeLabelValue(v));
 }
 
 /** Drops the first `n` components of a path, keeping it absolute if it was (upstream semantics). */
@@ -101,23 +96,8 @@ export class LabelSchema {
     }
     let shape = this.#locationShapes.get(mask);
     if (!shape) {
-      const texts: string[] = [];
-      let text = "{";
-      for (let i = 0; i < this.#location.length; i++) {
-        const name = this.#location[i]!.name;
-        if (Math.floor(mask / 2 ** i) % 2 === 0) text += `${name}="",`;
-        else {
-          texts.push(`${text}${name}="`);
-          text = '",';
-        }
-      }
-      texts.push(text);
-      shape = {
-        id: mask,
-        texts,
-        bytes: texts.map(utf8Bytes),
-        length: texts.reduce((n, t) => n + t.length, 0),
-      };
+      const names = this.#location.map((c) => c.name);
+      shape = labelShape(mask, "{", names, (i) => Math.floor(mask / 2 ** i) % 2 === 1, "", ",");
       this.#locationShapes.set(mask, shape);
     }
     // A copy sized to its values: grown by push, the array keeps 17 slots.
@@ -125,7 +105,7 @@ export class LabelSchema {
   }
 
   /** Location texts by which columns have a value: a handful (one per source kind, about). */
-  readonly #locationShapes = new Map<number, LocationShape>();
+  readonly #locationShapes = new Map<number, LabelShape>();
 
   /** The exposed object labels (`secret_label_*`...) after the DN labels, per bundle. */
   locationTail(bundle: Bundle): string {
@@ -163,13 +143,13 @@ export class LabelSchema {
   writeCertLabels(buf: Uint8Array, at: number, cert: Certificate): number {
     at = writeBytes(buf, at, SERIAL);
     at = writeAscii(buf, at, cert.serial);
-    at = writeUtf8(buf, at, this.#issuerPart(cert.issuer));
+    at = writeUtf8(buf, at, this.#issuerPart(cert.issuer).text);
     const dn = cert.subject;
     const shape = this.#subjectShape(dn);
-    at = writeBytes(buf, at, shape.between[0]!);
+    at = writeBytes(buf, at, shape.bytes[0]!);
     for (let i = 0; i < shape.fields.length; i++) {
       at = writeLabelValue(buf, at, dn[shape.fields[i]!]!);
-      at = writeBytes(buf, at, shape.between[i + 1]!);
+      at = writeBytes(buf, at, shape.bytes[i + 1]!);
     }
     return at;
   }
@@ -178,7 +158,7 @@ export class LabelSchema {
   certLabelsLength(cert: Certificate): number {
     const dn = cert.subject;
     const shape = this.#subjectShape(dn);
-    let n = SERIAL.length + cert.serial.length + this.#issuer_(cert.issuer).bytes + shape.bytes;
+    let n = SERIAL.length + cert.serial.length + this.#issuerPart(cert.issuer).bytes + shape.length;
     for (const f of shape.fields) n += utf8Length(escapeLabelValue(dn[f]!));
     return n;
   }
@@ -191,10 +171,10 @@ export class LabelSchema {
    */
   hashCert(cert: Certificate, h: number): number {
     h = fnv1a(h, cert.serial);
-    h = Math.imul(h ^ this.#issuer_(cert.issuer).hash, FNV_PRIME);
+    h = Math.imul(h ^ this.#issuerPart(cert.issuer).hash, FNV_PRIME);
     const dn = cert.subject;
     const shape = this.#subjectShape(dn);
-    h = Math.imul(h ^ shape.mask, FNV_PRIME);
+    h = Math.imul(h ^ shape.id, FNV_PRIME);
     for (const f of shape.fields) h = fnv1a(h, dn[f]!);
     return h;
   }
@@ -202,11 +182,7 @@ export class LabelSchema {
   /** `",crl_number=""` and the issuer labels, once per issuer Name (they are shared objects). */
   readonly #issuerParts = new WeakMap<DistinguishedName, IssuerPart>();
 
-  #issuerPart(dn: DistinguishedName): string {
-    return this.#issuer_(dn).text;
-  }
-
-  #issuer_(dn: DistinguishedName): IssuerPart {
+  #issuerPart(dn: DistinguishedName): IssuerPart {
     let part = this.#issuerParts.get(dn);
     if (part === undefined) {
       const text = `",crl_number=""${dnLabels("issuer", this.#issuer, dn)}`;
@@ -226,24 +202,9 @@ export class LabelSchema {
     }
     let shape = this.#shapes.get(mask);
     if (!shape) {
-      const fields: DnField[] = [];
-      const between: string[] = [];
-      let text = "";
-      for (const f of this.#subject) {
-        if (dn[f] === undefined) text += `,subject_${f}=""`;
-        else {
-          between.push(`${text},subject_${f}="`);
-          fields.push(f);
-          text = '"';
-        }
-      }
-      between.push(text);
-      shape = {
-        mask,
-        fields,
-        between: between.map(utf8Bytes),
-        bytes: between.reduce((n, t) => n + t.length, 0),
-      };
+      const fields = this.#subject.filter((_, i) => (mask & (1 << i)) !== 0);
+      const names = this.#subject.map((f) => `subject_${f}`);
+      shape = { ...labelShape(mask, "", names, (i) => (mask & (1 << i)) !== 0, ",", ""), fields };
       this.#shapes.set(mask, shape);
     }
     return shape;
@@ -251,12 +212,12 @@ export class LabelSchema {
 }
 
 /**
- * The constant text of location heads with the same columns set: `{` and what
+ * The constant text of a run of labels when the same ones have a value: what
  * comes before the first value, between each two and after the last (one more
- * than the values). ASCII; as bytes too, copied in one call each.
+ * than the values), as strings and as bytes copied in one call each. ASCII.
  */
-interface LocationShape {
-  /** Which columns have a value (a bit each, as a number: there may be more than 31). */
+interface LabelShape {
+  /** Which labels have a value (a bit each, as a number: there may be more than 31). */
   readonly id: number;
   readonly texts: readonly string[];
   readonly bytes: readonly Uint8Array[];
@@ -264,12 +225,42 @@ interface LocationShape {
   readonly length: number;
 }
 
+/**
+ * The shape of labels `names` (in order) where `has(i)` tells which have a value:
+ * `start`, then each label as `${before}name="value"${after}` (`""` when empty).
+ */
+function labelShape(
+  id: number,
+  start: string,
+  names: readonly string[],
+  has: (i: number) => boolean,
+  before: string,
+  after: string,
+): LabelShape {
+  const texts: string[] = [];
+  let text = start;
+  names.forEach((name, i) => {
+    if (!has(i)) text += `${before}${name}=""${after}`;
+    else {
+      texts.push(`${text}${before}${name}="`);
+      text = `"${after}`;
+    }
+  });
+  texts.push(text);
+  return {
+    id,
+    texts,
+    bytes: texts.map(utf8Bytes),
+    length: texts.reduce((n, t) => n + t.length, 0),
+  };
+}
+
 /** `{` and a bundle's location labels: its escaped values, and the shape's text around them. */
 export class LocationHead {
-  readonly #shape: LocationShape;
+  readonly #shape: LabelShape;
   readonly #values: readonly string[];
 
-  constructor(shape: LocationShape, values: readonly string[]) {
+  constructor(shape: LabelShape, values: readonly string[]) {
     this.#shape = shape;
     this.#values = values;
   }
@@ -311,17 +302,9 @@ export class LocationHead {
 /** The certificate part's first label, up to its value (the serial is ASCII digits). */
 const SERIAL = utf8Bytes('serial_number="');
 
-/**
- * The subject labels of Names with the same fields present: the constant text
- * before the first present value, between each two, and after the last. Label
- * names and empty fields are ASCII; values are escaped as they are written.
- */
-interface SubjectShape {
-  readonly mask: number;
+/** The subject labels of Names with the same fields present, and which fields those are. */
+interface SubjectShape extends LabelShape {
   readonly fields: readonly DnField[];
-  readonly between: readonly Uint8Array[];
-  /** Length of the constant text, all of it. */
-  readonly bytes: number;
 }
 
 /** A certificate part's issuer labels (after the serial), with their length and hash. */

@@ -256,6 +256,8 @@ class ReadAhead {
     const target = this.#targets[i]!;
     const started = (async () => {
       try {
+        // Stat again rather than trust the scan's: the nearer to the open, the smaller the
+        // window for a path swapped for a FIFO, whose open would block until a writer comes.
         const info = await Deno.stat(target);
         if (!info.isFile || info.size > READ_AHEAD_BYTES) {
           return () => readRegularFile(target, this.#maxBytes, info);
