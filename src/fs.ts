@@ -72,11 +72,16 @@ export async function readRegularFile(
 }
 
 /**
- * {@link readRegularFile} for the few files read before anything runs (the
- * Kubernetes client's kubeconfig, its CA and key files): same checks, same limit.
+ * {@link readRegularFile} in synchronous calls, for the files read before
+ * anything runs (the Kubernetes client's kubeconfig, its CA and key files) and
+ * a scan's small files: same checks, same limit.
  */
-export function readRegularFileSync(path: string, maxBytes: number): Uint8Array {
-  const into = new BoundedBuffer(path, Deno.statSync(path), maxBytes);
+export function readRegularFileSync(
+  path: string,
+  maxBytes: number,
+  info?: Deno.FileInfo,
+): Uint8Array {
+  const into = new BoundedBuffer(path, info ?? Deno.statSync(path), maxBytes);
   using file = Deno.openSync(path);
   for (let n = file.readSync(into.room()); n !== null; n = file.readSync(into.room())) {
     if (into.add(n)) break;

@@ -46,3 +46,23 @@ Deno.test("pemBlocks() is linear in the text, even on one line of BEGIN markers"
     assert.ok(elapsed < 500, `${count} blocks took ${elapsed} ms`);
   }
 });
+
+Deno.test("splitPem() reads bodies as Go's pem.Decode does: CRLF, spaces and tabs anywhere, headers skipped", async () => {
+  const a = await makeCert();
+  const body = a.pem.split("\n").slice(1, -2);
+  const wrap = (lines: string[]) =>
+    ["-----BEGIN CERTIFICATE-----", ...lines, "-----END CERTIFICATE-----", ""].join("\n");
+  const variants = [
+    wrap(body.map((l) => `${l}\r`)),
+    wrap(body.map((l) => `  ${l.slice(0, 10)} \t${l.slice(10)}\t`)),
+    wrap(["Proc-Type: 4,ENCRYPTED", "DEK-Info: AES-128-CBC,00", "", ...body]),
+    wrap(body.map((l) => `${l}\u000b`)), // a vertical tab: trimmed off the line by the fallback
+  ];
+  for (const text of variants) assert.deepEqual(splitPem(text).map((b) => b.der), [a.der]);
+  const broken = [wrap(["AA*A", ...body]), wrap([" "]), wrap([body[0]!, "=", ...body.slice(1)])];
+  assert.deepEqual(splitPem(broken.join("")).map((b) => b.error), [
+    "Invalid base64 in body",
+    "Empty body",
+    "Invalid base64 in body",
+  ]);
+});
