@@ -4,11 +4,12 @@
  * itself offloads PKCS#12 only (src/parse/pkcs12_job.ts); this measures the rest.
  */
 import { CertificateCache } from "../src/parse/cert_cache.ts";
-import { decodeItems, type DecodeOptions } from "../src/parse/decode.ts";
+import { decodeItems, type DecodeOptions, loadPkcs12 } from "../src/parse/decode.ts";
 import { serveJobs } from "../src/worker.ts";
 import type { Item } from "../src/bundle.ts";
 
 const cache = new CertificateCache();
+await loadPkcs12();
 
 serveJobs((job: { data: Uint8Array; options: Omit<DecodeOptions, "cache"> }): Item[] =>
   decodeItems(job.data, { ...job.options, cache })

@@ -4,7 +4,12 @@
  * was held (the largest gap between ticks of a 1 ms interval) for each.
  */
 import { CertificateCache } from "../src/parse/cert_cache.ts";
-import { decodeItems, decodeItemsAsync, type DecodeOptions } from "../src/parse/decode.ts";
+import {
+  decodeItems,
+  decodeItemsAsync,
+  type DecodeOptions,
+  loadPkcs12,
+} from "../src/parse/decode.ts";
 import { OnDemandWorker } from "../src/worker.ts";
 import type { Item } from "../src/bundle.ts";
 import { measureStall } from "../tests/testing/stall.ts";
@@ -16,6 +21,8 @@ interface Input {
 }
 
 const inputs: Input[] = JSON.parse(Deno.args[0]!);
+// The inline decode reads PKCS#12 here, with the reader loaded.
+await loadPkcs12();
 
 async function timed(work: () => Promise<unknown> | unknown) {
   const { wallMs, stallMs } = await measureStall(work, 1);

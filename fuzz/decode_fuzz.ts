@@ -4,7 +4,7 @@
  * same items both ways, keep under the caps, and finish within `slowMs`.
  */
 import type { Item } from "../src/bundle.ts";
-import { decodeItems, decodeItemsAsync, FORMATS } from "../src/parse/decode.ts";
+import { decodeItems, decodeItemsAsync, FORMATS, loadPkcs12 } from "../src/parse/decode.ts";
 import { CertificateCache } from "../src/parse/cert_cache.ts";
 import type { DecodeLimits } from "../src/parse/limits.ts";
 import { corpus } from "./_corpus.ts";
@@ -25,6 +25,7 @@ function describe(items: readonly Item[]): string {
 }
 
 export async function fuzzDecode(options: FuzzOptions): Promise<FuzzResult> {
+  await loadPkcs12(); // decodeItems reads PKCS#12 with the reader loaded
   const c = await corpus();
   const seeds = [c.pem, c.der, c.pkcs12, c.jks, c.crl];
   const cache = new CertificateCache();

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { CertificateCache } from "../src/parse/cert_cache.ts";
-import { decodeItems } from "../src/parse/decode.ts";
+import { decodeItems, loadPkcs12 } from "../src/parse/decode.ts";
 import { extractJksCertificates, isJks } from "../src/parse/jks.ts";
-import { isPkcs12Like } from "../src/parse/pkcs12.ts";
+import { isPkcs12Like } from "../src/parse/pkcs12_job.ts";
 import {
   assertReason,
   assertSurvivesFuzz,
@@ -18,6 +18,9 @@ import {
   type TestPki,
 } from "./testing/keystores.ts";
 import { TEST_LIMITS } from "./testing/certs.ts";
+
+// decodeItems() reads PKCS#12 with the reader loaded, as the CLI does.
+await loadPkcs12();
 
 /** The function under test, with the test limits unless a test states its own. */
 function extract(data: Uint8Array, passphrases: readonly string[], limits = TEST_LIMITS) {

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { CertificateCache } from "../src/parse/cert_cache.ts";
-import { decodeItems, decodeItemsAsync } from "../src/parse/decode.ts";
+import { decodeItems, decodeItemsAsync, loadPkcs12 } from "../src/parse/decode.ts";
 import { extractPkcs12Off } from "../src/parse/pkcs12_job.ts";
 import { OnDemandWorker, WorkerUnavailableError } from "../src/worker.ts";
 import { INCLUDE_FILES } from "../scripts/flags.ts";
@@ -13,6 +13,9 @@ import { keyAndChain, makeTestPki, once, opensslPkcs12 } from "./testing/keystor
 import { TEST_LIMITS } from "./testing/certs.ts";
 import { summary } from "./testing/items.ts";
 import { measureStall } from "./testing/stall.ts";
+
+// decodeItems() reads PKCS#12 with the reader loaded, as the CLI does.
+await loadPkcs12();
 
 const LIMITS = { ...TEST_LIMITS, maxPkcs12Iterations: 100_000 };
 

@@ -8,7 +8,7 @@ import type { Certificate, DistinguishedName, Item } from "../bundle.ts";
 import { chainProblem, Chains, type ChainState, chainVerified } from "../chain.ts";
 import { parseConfig } from "../config/load.ts";
 import { CertificateCache } from "../parse/cert_cache.ts";
-import { decodeItems } from "../parse/decode.ts";
+import { decodeItems, loadPkcs12 } from "../parse/decode.ts";
 import { type Colour, paint, shortDate, useColour } from "./_format.ts";
 import { scanOnce } from "./_scan.ts";
 
@@ -173,6 +173,7 @@ export async function inspectCommand(
     }
   } else {
     const passphrases = passwords.length ? passwords : [""];
+    await loadPkcs12();
     groups.push({
       title: file,
       items: decodeItems(data, {

@@ -8,15 +8,17 @@ import { readTlv } from "./der.ts";
 import { extractJksCertificates, isJks } from "./jks.ts";
 import type { DecodeLimits } from "./limits.ts";
 import { hasPemMarker, pemBlocks } from "./pem.ts";
-import { isPkcs12Like } from "./pkcs12.ts";
 import {
   extractPkcs12Here,
   extractPkcs12Off,
+  isPkcs12Like,
   type KeystoreOutcome,
+  loadPkcs12,
   type Pkcs12Job,
 } from "./pkcs12_job.ts";
 
 export type { DecodeLimits } from "./limits.ts";
+export { loadPkcs12 };
 
 import type { Format } from "../format.ts";
 import { SLICE_MS, TimeSlice } from "../steps.ts";
@@ -76,6 +78,9 @@ const SNIFF_STRENGTH: Record<Format, number> = { pem: 0, der: 1, pkcs12: 2, jks:
  * Work is bounded by `options.limits`: an input over `maxInputBytes` is one
  * `too_large` item; items past `maxCertificates` / `maxErrorItems` are
  * dropped and counted in one `too_many_items` item.
+ *
+ * With `pkcs12` among the formats, {@link loadPkcs12} must have been awaited:
+ * the PKCS#12 reader is loaded only when needed ({@link decodeItemsAsync} does it).
  */
 export function decodeItems(data: Uint8Array, options: DecodeOptions): Item[] {
   const timer = new BusyTimer();

@@ -13,6 +13,7 @@
 import { SourceError } from "../errors.ts";
 import { checkNesting } from "./der.ts";
 import type { DecodeLimits } from "./limits.ts";
+import { isPkcs12Like } from "./pkcs12_job.ts";
 import {
   type Asn1,
   type Cipher,
@@ -75,16 +76,6 @@ interface EncryptedContent {
   readonly oid: string;
   readonly params: Asn1;
   readonly ciphertext: string;
-}
-
-/** True when `data` starts like a PFX: a SEQUENCE whose first element is INTEGER 3. */
-export function isPkcs12Like(data: Uint8Array): boolean {
-  const lengthByte = data[1] ?? 0xff;
-  // Short form, indefinite (BER, 0x80) or long form with 1 to 4 length bytes.
-  if (data[0] !== 0x30 || lengthByte > 0x84) return false;
-  const headerLength = lengthByte <= 0x80 ? 2 : 2 + (lengthByte & 0x7f);
-  return data[headerLength] === 0x02 && data[headerLength + 1] === 0x01 &&
-    data[headerLength + 2] === 0x03;
 }
 
 /**
