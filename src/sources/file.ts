@@ -2,7 +2,8 @@ import { dirname } from "node:path";
 import type { Bundle, SourceId } from "../bundle.ts";
 import type { Reason } from "../errors.ts";
 import { decodeItemsAsync } from "../parse/decode.ts";
-import { FileTooLargeError, readRegularFile, readRegularFileSync } from "../fs.ts";
+import { FileTooLargeError } from "../fs.ts";
+import { ScanReader } from "./_scan_reader.ts";
 import { DirWatch } from "./dir_watch.ts";
 import { fsProblem, problemBundle, scanFiles, type ScanProblem } from "./file_scan.ts";
 import type { SourceDeps } from "./kind.ts";
@@ -121,12 +122,13 @@ export class FileSource implements Source {
       const skip = spec.skipUnchanged && this.#versions.get(file.path) === version;
       if (!skip) todo.push({ path: file.path, target: file.target, version });
     }
-    // Reads and small decodes do not return to the event loop by themselves.
+    const reader = new ScanReader(todo.map((t) => t.target), this.#o.limits.maxInputBytes);
+    // Synchronous reads and small decodes do not return to the event loop by themselves.
     const slice = new TimeSlice();
-    for (const { path, target, version } of todo) {
+    for (const [i, { path, version }] of todo.entries()) {
       const pause = slice.pause();
       if (pause) await pause;
-      const read = await this.#read(path, target, passphrases?.value);
+      const read = await this.#read(path, reader.read(i), passphrases?.value);
       if ("problem" in read) {
         this.#versions.delete(path);
         fail(read.problem, "Cannot read certificate file");
@@ -183,14 +185,14 @@ export class FileSource implements Source {
 
   async #read(
     path: string,
-    target: string,
+    bytes: Uint8Array | Promise<Uint8Array>,
     passphrases: { pkcs12?: readonly string[]; jks?: readonly string[] } | undefined,
   ): Promise<{ bundle: Bundle } | { problem: ScanProblem }> {
     let data: Uint8Array;
     try {
       // Size and type checked before a byte is read, and no more than the limit read: a
       // 700 MiB file is one too_large item, a FIFO or a device never blocks the poll.
-      data = await readScanned(target, this.#o.limits.maxInputBytes);
+      data = await bytes;
     } catch (err) {
       if (!(err instanceof FileTooLargeError)) return { problem: fsProblem(path, err) };
       return { problem: { path, reason: "too_large", message: err.message } };
@@ -215,30 +217,4 @@ export class FileSource implements Source {
     }
     return { bundle: { ref: path, location: { filepath: path }, items } };
   }
-}
-
-/**
- * Regular files up to this size are read with synchronous calls (see
- * {@link readScanned}): from the page cache ~20 µs a file.
- */
-const SYNC_READ_BYTES = 256 * 1024;
-
-/**
- * The bytes of a scanned file, rejecting as {@link readRegularFile} does. A
- * regular file of at most {@link SYNC_READ_BYTES} is stat'ed, opened and read
- * with synchronous calls; anything else goes the asynchronous way, which
- * refuses a FIFO or a device without opening it. Measured on the 20,000 files
- * of 100,000 certificates, page cache warm: synchronous calls 0.3 s; three
- * round trips to the thread pool a file (~50 µs of latency each, ~15 µs of
- * the event loop) 4.6 s one file at a time, 0.9 s with eight in flight.
- *
- * The scan before it already stats every path synchronously, so a hung
- * network mount stalls the event loop no longer than it did. The open follows
- * its stat on the same thread with no turn of the event loop between them:
- * only a regular file swapped for a FIFO in those microseconds would block.
- */
-function readScanned(target: string, maxBytes: number): Uint8Array | Promise<Uint8Array> {
-  const info = Deno.statSync(target);
-  if (!info.isFile || info.size > SYNC_READ_BYTES) return readRegularFile(target, maxBytes, info);
-  return readRegularFileSync(target, maxBytes, info);
 }
