@@ -2,7 +2,7 @@
  * files-10k: 10,000 certificates in 2,000 PEM bundles → first sync, /metrics
  * latency over 200 scrapes, body size and RSS.
  */
-import { pemTree } from "./_data.ts";
+import { pemTree, warmPageCache } from "./_data.ts";
 import { floorSend } from "./floor.ts";
 import { cpuSeconds, launchExporter, memory, round, sleep, waitSynced } from "./_harness.ts";
 import { type ScenarioOptions, type ScenarioResult, sizeOf } from "./_report.ts";
@@ -26,6 +26,7 @@ async function filesRun(
   const files = sizeOf(options, "files", 2_000, 200);
   const scrapes = sizeOf(options, "scrapes", 200, 50);
   const dir = await pemTree(certs, files);
+  warmPageCache(dir);
   const exporter = await launchExporter(
     options.workDir,
     `server: { listen: "127.0.0.1:0" }

@@ -16,7 +16,7 @@
  * first scrape after /readyz is timed on its own (the Deno exporter compresses a
  * changed body once, so its first scrape is its slowest).
  */
-import { pemTree } from "./_data.ts";
+import { pemTree, warmPageCache } from "./_data.ts";
 import { floorScenario } from "./floor.ts";
 import {
   countSeries,
@@ -87,6 +87,7 @@ export async function scaleFilesScenario(options: ScenarioOptions): Promise<Scen
     const floor = await floorRss(options);
     const timeoutMs = 60_000 + certs;
 
+    warmPageCache(dir);
     const deno = await launchExporter(
       options.workDir,
       `server: { listen: "127.0.0.1:0" }
@@ -104,6 +105,7 @@ sources:
       await deno.stop();
     }
 
+    warmPageCache(dir);
     const peer = await launchNative(native, glob);
     let nativeRun: Run, differing: number;
     try {
