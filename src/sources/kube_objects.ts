@@ -50,10 +50,13 @@ export function fromBase64(text: string): Uint8Array | undefined {
   }
 }
 
-/** Bundle items of one value; `undefined` bytes (bad base64) become a `decode_failed` item. */
+/**
+ * Bundle items of one value; `undefined` bytes (bad base64) become a `decode_failed` item.
+ * Not PKCS#12: its reader is loaded on demand, by {@link decodeValueAsync}.
+ */
 export function decodeValue(
   bytes: Uint8Array | undefined,
-  format: Format,
+  format: Exclude<Format, "pkcs12">,
   ctx: ValueContext,
   passphrases?: readonly string[],
 ): Item[] {
