@@ -7,7 +7,8 @@
  * {@link extractPkcs12Off} runs it in a worker started on demand.
  *
  * The reader itself (`pkcs12.ts`, with node-forge) is imported only when a
- * keystore is met: an exporter of PEM files never loads it (3 MiB resident).
+ * keystore is met: an exporter of PEM files never loads it (0.8-2.9 MiB of RSS at
+ * start, three runs).
  */
 import type { Reason } from "../errors.ts";
 import { SourceError } from "../errors.ts";

@@ -7,9 +7,10 @@
  * in the thread pool overlap it with decoding. So a scan starts synchronous
  * and reads ahead for the rest of the scan once reads prove slow.
  *
- * The 20,000 files of 100,000 certificates, ready after spawn (runs of each):
- * page cache warm, 5.2-7.6 s always reading ahead, 3.7-4.9 s synchronous;
- * cache dropped, 5.7-5.8 s reading ahead, 6.7-7.4 s synchronous.
+ * The 20,000 files of 100,000 certificates, ready after spawn (two runs each):
+ * page cache warm, 4.8-5.5 s always reading ahead, 3.5-3.7 s this way; caches
+ * dropped, 6.0-6.3 s always reading ahead, 6.1-6.7 s this way (it turned at the
+ * 8th file), 6.7-7.4 s always synchronous.
  *
  * Blocking: the scan before this already stats every path synchronously, so a
  * hung network mount stalls the event loop no longer than it did. A
@@ -48,7 +49,7 @@ export class ScanReader {
     this.#slowReadMs = slowReadMs;
   }
 
-  /** True once reads proved slow and run ahead (for tests and the scan's log). */
+  /** True once reads proved slow and run ahead (for tests). */
   get readsAhead(): boolean {
     return this.#ahead !== undefined;
   }
