@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { DerError } from "../src/parse/der.ts";
+import { decodeOid, DerError, readTlv } from "../src/parse/der.ts";
 import { parseCertificate, sha256Hex } from "../src/parse/x509.ts";
 import { epoch, type KeyType, makeCert, serialDecimal, withValidity } from "./testing/certs.ts";
 
@@ -172,4 +172,36 @@ Deno.test("parseCertificate() rejects impossible and non-canonical times as Go's
     assert.throws(() => parseCertificate(withValidity(der, { notAfter: time })), DerError);
     assert.throws(() => parseCertificate(withValidity(der, { notBefore: time })), DerError);
   }
+});
+
+Deno.test("decodeOid() gives the same dotted form from its cache of OIDs as decoded anew", () => {
+  const cases: [number[], string][] = [
+    [[0x55, 0x04, 0x03], "2.5.4.3"],
+    [[0x55, 0x1d, 0x11], "2.5.29.17"],
+    [[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01], "1.2.840.10045.2.1"],
+    [[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b], "1.2.840.113549.1.1.11"],
+    [[0x2b, 0x65, 0x70], "1.3.101.112"],
+    [[0x55, 0x04, 0x83, 0x01], "2.5.4.385"],
+    [[0x00], "0.0"],
+    [[0x00, 0x55, 0x04], "0.0.85.4"],
+    [[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x15, 0x14], "1.3.6.1.4.1.311.21.20"],
+    // 13 bytes: past the cache, decoded every time.
+    [
+      [0x2b, 0x06, 0x01, 0x04, 0x01, 0x81, 0x80, 0x80, 0x80, 0x01, 0x01, 0x02, 0x03],
+      "1.3.6.1.4.1.268435457.1.2.3",
+    ],
+  ];
+  for (let round = 0; round < 2; round++) {
+    for (const [bytes, dotted] of cases) {
+      const der = new Uint8Array([0x06, bytes.length, ...bytes]);
+      assert.equal(decodeOid(der, readTlv(der, 0)), dotted, `round ${round}: ${dotted}`);
+    }
+  }
+  // Same bytes at another offset, and a different length with the same leading bytes.
+  const shifted = new Uint8Array([0xff, 0x06, 0x02, 0x55, 0x04]);
+  assert.equal(decodeOid(shifted, readTlv(shifted, 1)), "2.5.4");
+  assert.throws(
+    () => decodeOid(new Uint8Array([0x06, 0x00]), readTlv(new Uint8Array([0x06, 0x00]), 0)),
+    DerError,
+  );
 });

@@ -95,9 +95,40 @@ function hex2(n: number): string {
   return n.toString(16).padStart(2, "0");
 }
 
+/**
+ * Dotted forms of the OIDs met so far, by their bytes as two numbers (six bytes each, which a
+ * double holds exactly): a certificate names a dozen OIDs, a fleet a few dozen in all, and
+ * decoding each anew was ~4% of a first sync. Bounded, so input full of distinct OIDs cannot
+ * grow it; OIDs over 12 bytes are decoded every time.
+ */
+const KNOWN_OIDS = new Map<number, Map<number, string>>();
+const KNOWN_OIDS_MAX = 4096;
+let knownOids = 0;
+
 /** Decodes an OBJECT IDENTIFIER into dotted form. */
 export function decodeOid(data: Uint8Array, tlv: Tlv): string {
-  if (tlv.end === tlv.start) throw new DerError("Empty OID", tlv.offset);
+  const length = tlv.end - tlv.start;
+  if (length <= 0) throw new DerError("Empty OID", tlv.offset);
+  if (length > 12) return dottedOid(data, tlv);
+  const split = Math.min(length, 6);
+  let head = 0;
+  for (let i = tlv.start; i < tlv.start + split; i++) head = head * 256 + data[i]!;
+  let tail = length; // the length first: "55 04" and "55 04 00" differ
+  for (let i = tlv.start + split; i < tlv.end; i++) tail = tail * 256 + data[i]!;
+  let byTail = KNOWN_OIDS.get(head);
+  let dotted = byTail?.get(tail);
+  if (dotted === undefined) {
+    dotted = dottedOid(data, tlv);
+    if (knownOids < KNOWN_OIDS_MAX) {
+      if (!byTail) KNOWN_OIDS.set(head, byTail = new Map());
+      byTail.set(tail, dotted);
+      knownOids++;
+    }
+  }
+  return dotted;
+}
+
+function dottedOid(data: Uint8Array, tlv: Tlv): string {
   const parts: number[] = [];
   let value = 0;
   for (let i = tlv.start; i < tlv.end; i++) {
