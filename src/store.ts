@@ -130,7 +130,9 @@ export class Store implements Sink {
     const state = this.#state(source);
     state.bundles.set(bundle.ref, bundle);
     state.lastChange = this.#now();
-    for (const item of bundle.items) {
+    const items = bundle.items;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!; // indexed: see parseName (src/parse/x509.ts)
       if (item.kind !== "error") continue;
       this.#count(state, item.reason, 1, bundle.kind);
       this.#last(state, {

@@ -289,7 +289,8 @@ export class CertMetrics implements BundleObserver {
       const sourceKey = `${source.id.kind}/${source.id.name}`;
       for (const b of source.bundles.values()) {
         const cached = this.#rows.get(b);
-        if (cached) { for (const row of cached) rows.push(row); }
+        // Indexed: without TurboFan, for...of allocates an iterator result per row.
+        if (cached) { for (let i = 0; i < cached.length; i++) rows.push(cached[i]!); }
         else fresh.push([rows.length, b, sourceKey, source.kinds[0]!]);
       }
     }
@@ -379,7 +380,8 @@ export class CertMetrics implements BundleObserver {
     const kind = bundle.kind ?? defaultKind;
     // Sized up front: an array grown by push keeps 17 slots for a bundle's 5.
     const rows = new Array<Row>(bundle.items.length);
-    for (const [pos, item] of bundle.items.entries()) {
+    for (let pos = 0; pos < bundle.items.length; pos++) {
+      const item = bundle.items[pos]!;
       const part = item.kind === "cert" ? item.cert : this.#itemPart(item);
       rows[pos] = {
         head,

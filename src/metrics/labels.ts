@@ -159,7 +159,10 @@ export class LabelSchema {
     const dn = cert.subject;
     const shape = this.#subjectShape(dn);
     let n = SERIAL.length + cert.serial.length + this.#issuerPart(cert.issuer).bytes + shape.length;
-    for (const f of shape.fields) n += utf8Length(escapeLabelValue(dn[f]!));
+    // Indexed loops here and below: without TurboFan, for...of allocates per element.
+    for (let i = 0; i < shape.fields.length; i++) {
+      n += utf8Length(escapeLabelValue(dn[shape.fields[i]!]!));
+    }
     return n;
   }
 
@@ -175,7 +178,7 @@ export class LabelSchema {
     const dn = cert.subject;
     const shape = this.#subjectShape(dn);
     h = Math.imul(h ^ shape.id, FNV_PRIME);
-    for (const f of shape.fields) h = fnv1a(h, dn[f]!);
+    for (let i = 0; i < shape.fields.length; i++) h = fnv1a(h, dn[shape.fields[i]!]!);
     return h;
   }
 
@@ -279,14 +282,14 @@ export class LocationHead {
   /** UTF-8 length of the head. */
   bytes(): number {
     let n = this.#shape.length;
-    for (const v of this.#values) n += utf8Length(v);
+    for (let i = 0; i < this.#values.length; i++) n += utf8Length(this.#values[i]!);
     return n;
   }
 
   /** `h` folded with what tells heads apart: their columns and values (see {@link fnv1a}). */
   hash(h: number): number {
     h = Math.imul(h ^ this.#shape.id, FNV_PRIME);
-    for (const v of this.#values) h = fnv1a(h, v);
+    for (let i = 0; i < this.#values.length; i++) h = fnv1a(h, this.#values[i]!);
     return h;
   }
 
