@@ -27,8 +27,12 @@ export function utf8Bytes(s: string): Uint8Array {
   return encoder.encode(s);
 }
 
-/** Strings up to this long are tried as ASCII first. */
-const SHORT = 64;
+/**
+ * Strings up to this long are tried as ASCII first. 256, not 64: file paths and a
+ * certificate's issuer labels (~150 characters) went through `encodeInto`, a view and
+ * a result object each: 61 of a first render's 204 MB of garbage at 100,000.
+ */
+const SHORT = 256;
 
 /**
  * Copies a short ASCII `s` into `buf` at `at` and returns the end, or returns -1
