@@ -28,9 +28,9 @@ export function utf8Bytes(s: string): Uint8Array {
 }
 
 /**
- * Strings up to this long are tried as ASCII first. 256, not 64: file paths and a
- * certificate's issuer labels (~150 characters) went through `encodeInto`, a view and
- * a result object each: 61 of a first render's 204 MB of garbage at 100,000.
+ * Strings up to this long are tried as ASCII first. 256, not 64: file paths (often
+ * longer than 64) went through `encodeInto`, a view and a result object each (with the
+ * issuer labels, since copied as bytes: 61 of a first render's 204 MB of garbage at 100,000).
  */
 const SHORT = 256;
 

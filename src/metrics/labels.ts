@@ -125,9 +125,9 @@ export class LabelSchema {
     return out;
   }
 
-  /** The certificate part: serial, CRL number and the selected DN fields. */
-  certLabels(cert: Certificate | undefined, crlNumber = ""): string {
-    let out = `serial_number="${cert ? cert.serial : ""}",crl_number="${crlNumber}"`;
+  /** The certificate part: serial, an empty CRL number and the selected DN fields. */
+  certLabels(cert: Certificate | undefined): string {
+    let out = `serial_number="${cert ? cert.serial : ""}",crl_number=""`;
     out += dnLabels("issuer", this.#issuer, cert?.issuer);
     out += dnLabels("subject", this.#subject, cert?.subject);
     return out;
@@ -143,7 +143,7 @@ export class LabelSchema {
   writeCertLabels(buf: Uint8Array, at: number, cert: Certificate): number {
     at = writeBytes(buf, at, SERIAL);
     at = writeAscii(buf, at, cert.serial);
-    at = writeUtf8(buf, at, this.#issuerPart(cert.issuer).text);
+    at = writeBytes(buf, at, this.#issuerPart(cert.issuer).encoded);
     const dn = cert.subject;
     const shape = this.#subjectShape(dn);
     at = writeBytes(buf, at, shape.bytes[0]!);
@@ -158,7 +158,8 @@ export class LabelSchema {
   certLabelsLength(cert: Certificate): number {
     const dn = cert.subject;
     const shape = this.#subjectShape(dn);
-    let n = SERIAL.length + cert.serial.length + this.#issuerPart(cert.issuer).bytes + shape.length;
+    let n = SERIAL.length + cert.serial.length + this.#issuerPart(cert.issuer).encoded.length +
+      shape.length;
     // Indexed loops here and below: without TurboFan, for...of allocates per element.
     for (let i = 0; i < shape.fields.length; i++) {
       n += utf8Length(escapeLabelValue(dn[shape.fields[i]!]!));
@@ -189,7 +190,7 @@ export class LabelSchema {
     let part = this.#issuerParts.get(dn);
     if (part === undefined) {
       const text = `",crl_number=""${dnLabels("issuer", this.#issuer, dn)}`;
-      part = { text, bytes: utf8Length(text), hash: fnv1a(FNV_OFFSET, text) };
+      part = { encoded: utf8Bytes(text), hash: fnv1a(FNV_OFFSET, text) };
       this.#issuerParts.set(dn, part);
     }
     return part;
@@ -310,10 +311,12 @@ interface SubjectShape extends LabelShape {
   readonly fields: readonly DnField[];
 }
 
-/** A certificate part's issuer labels (after the serial), with their length and hash. */
+/**
+ * A certificate part's issuer labels (after the serial), as UTF-8 and their hash:
+ * constant per issuer, so copied in one call like the other constant text.
+ */
 interface IssuerPart {
-  readonly text: string;
-  readonly bytes: number;
+  readonly encoded: Uint8Array;
   readonly hash: number;
 }
 

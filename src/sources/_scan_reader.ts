@@ -23,6 +23,11 @@ import { readRegularFile, readRegularFileSync } from "../fs.ts";
 
 /** Regular files up to this size may be read synchronously: ~10 µs from the page cache. */
 const SYNC_READ_BYTES = 256 * 1024;
+
+/** A regular file small enough to read at once (synchronously, or ahead); else read when taken. */
+function small(info: Deno.FileInfo): boolean {
+  return info.isFile && info.size <= SYNC_READ_BYTES;
+}
 /** A synchronous read slower than this came from the disk (warm p99 32 µs, cold p10 74 µs). */
 const SLOW_READ_MS = 0.05;
 /** Slow reads, net of fast ones, that turn a scan to reading ahead: a GC pause is not a disk. */
@@ -67,7 +72,7 @@ export class ScanReader {
     let bytes: Uint8Array;
     try {
       info = Deno.statSync(target);
-      if (!info.isFile || info.size > SYNC_READ_BYTES) {
+      if (!small(info)) {
         return readRegularFile(target, this.#maxBytes, info);
       }
       bytes = readRegularFileSync(target, this.#maxBytes, info);
@@ -115,7 +120,7 @@ class ReadAhead {
         // Stat again rather than trust the scan's: the nearer to the open, the smaller the
         // window for a path swapped for a FIFO, whose open would block until a writer comes.
         const info = await Deno.stat(target);
-        if (!info.isFile || info.size > SYNC_READ_BYTES) {
+        if (!small(info)) {
           return () => readRegularFile(target, this.#maxBytes, info);
         }
         const bytes = readRegularFile(target, this.#maxBytes, info);
